@@ -1,0 +1,13 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Principal } from '../pipeline/principal.ts';
+
+/**
+ * A route on the admin listener (its own address, loopback by default, never the MCP path). The
+ * admin server authenticates the caller and only calls a handler for a principal with role admin.
+ */
+export interface AdminRoute {
+  readonly method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  /** Exact path, or a prefix ending in `/*`. */
+  readonly path: string;
+  handle(req: IncomingMessage, res: ServerResponse, admin: Principal, body: unknown): Promise<void>;
+}

@@ -1,0 +1,88 @@
+import type { WardenConfig } from '../config/schema.ts';
+import type { WardenError } from '../errors/warden-error.ts';
+import { NO_AUDIT, type AuditPort } from '../pipeline/audit-port.ts';
+import type { Authenticator, SessionGuard, UpstreamCredentials } from '../pipeline/authenticator.ts';
+import { Pipeline } from '../pipeline/pipeline.ts';
+import { ANONYMOUS_VIEWER } from '../pipeline/principal.ts';
+import type { PipelineObserver, Stage } from '../pipeline/stage.ts';
+import type { StateStore } from '../state/state-store.ts';
+import type { Logger } from 'pino';
+import type { AdminRoute } from '../admin/admin-route.ts';
+
+/**
+ * The one place that wires concrete pieces together (DESIGN.md: cli/ is the only such place).
+ * Each area fills its own block below and nothing else; the order of stages is decided here.
+ */
+export interface WardenParts {
+  readonly pipeline: Pipeline;
+  readonly authenticator: Authenticator;
+  readonly sessionGuard: SessionGuard;
+  readonly upstreamCredentials: UpstreamCredentials;
+  readonly audit: AuditPort;
+  /** Checks for /readyz beyond upstream reachability (e.g. audit spool full). */
+  readonly readiness: readonly (() => { ok: boolean; reason?: string })[];
+  /** Consulted before a new client request enters the pipeline; an error refuses it (fail closed). */
+  readonly admission: readonly (() => WardenError | undefined)[];
+  readonly adminRoutes: readonly AdminRoute[];
+  readonly close: () => Promise<void>;
+}
+
+export interface ComposeDeps {
+  readonly config: WardenConfig;
+  readonly state: StateStore;
+  readonly logger: Logger;
+  /** Directory the config file is in; relative paths in the config resolve against it. */
+  readonly baseDir: string;
+}
+
+export async function composeWarden(deps: ComposeDeps): Promise<WardenParts> {
+  const toServer: Stage[] = [];
+  const toClient: Stage[] = [];
+  const observers: PipelineObserver[] = [];
+  const readiness: (() => { ok: boolean; reason?: string })[] = [];
+  const admission: (() => WardenError | undefined)[] = [];
+  const adminRoutes: AdminRoute[] = [];
+  const closers: (() => Promise<void>)[] = [];
+
+  // --- audit (issue 6) -------------------------------------------------------------------
+  const audit: AuditPort = NO_AUDIT;
+
+  // --- authn (issue 4) -------------------------------------------------------------------
+  const authenticator: Authenticator = { authenticate: async () => ({ ok: true, principal: ANONYMOUS_VIEWER }) };
+  const sessionGuard: SessionGuard = inMemorySessionGuard(deps.state);
+  const upstreamCredentials: UpstreamCredentials = { headersFor: () => ({}) };
+
+  // --- policy (issue 3) ------------------------------------------------------------------
+
+  // --- redaction (issue 5) ---------------------------------------------------------------
+
+  void deps;
+  return {
+    pipeline: new Pipeline([...toServer, ...toClient], observers),
+    authenticator,
+    sessionGuard,
+    upstreamCredentials,
+    audit,
+    readiness,
+    admission,
+    adminRoutes,
+    close: async () => {
+      for (const close of closers.reverse()) await close();
+    },
+  };
+}
+
+/** Placeholder until authn/ provides the audited implementation: binds sessions to principal ids. */
+function inMemorySessionGuard(state: StateStore): SessionGuard {
+  const key = (k: string) => `session:${k}`;
+  return {
+    bind: async (k, p) => {
+      await state.setIfAbsent(key(k), `${p.auth}:${p.id}`);
+    },
+    permits: async (k, p) => {
+      const owner = await state.get(key(k));
+      return owner === undefined || owner === `${p.auth}:${p.id}`;
+    },
+    release: async (k) => state.delete(key(k)),
+  };
+}

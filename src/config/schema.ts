@@ -1,0 +1,109 @@
+import { z } from 'zod';
+import { auditConfigSchema } from '../audit/audit-config.ts';
+import { authConfigSchema } from '../authn/auth-config.ts';
+import { policyConfigSchema } from '../policy/policy-config.ts';
+import { redactionConfigSchema } from '../redact/redaction-config.ts';
+
+/**
+ * The config contract (DESIGN.md). Keys are public and stable. Every object is strict, so a typo
+ * is an error naming the key rather than a silently ignored setting.
+ */
+const tlsSchema = z
+  .object({ mode: z.enum(['off', 'self-signed', 'files']).default('off') })
+  .passthrough() // the TLS options belong to authn/ (issue 4) and are validated there
+  .default({ mode: 'off' });
+
+export const listenSchema = z
+  .object({
+    host: z.string().default('127.0.0.1'),
+    port: z.number().int().min(0).max(65535).default(8080),
+    tls: tlsSchema,
+  })
+  .strict();
+
+const pathSchema = z.string().regex(/^\/[A-Za-z0-9._~!$&'()*+,;=:@/-]*$/, 'must be an absolute URL path');
+
+export const upstreamSchema = z
+  .object({
+    name: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'lowercase letters, digits, - and _ (it is a metrics label)'),
+    url: z.url({ protocol: /^(https?|wss?)$/ }),
+    transport: z.enum(['streamable-http', 'sse', 'websocket']).default('streamable-http'),
+    /** Where the proxy serves it. For sse, the GET stream path; the POST path is `<path>/message`. */
+    path: pathSchema,
+    /** Milliseconds to wait for upstream response headers. */
+    timeout_ms: z.number().int().positive().default(60_000),
+  })
+  .strict();
+
+export const limitsSchema = z
+  .object({
+    /** Largest single JSON-RPC message (or batch), either direction, in bytes. */
+    max_message_bytes: z.number().int().positive().default(4 * 1024 * 1024),
+    /** Deepest JSON nesting accepted. */
+    max_json_depth: z.number().int().positive().default(64),
+  })
+  .strict()
+  .default({ max_message_bytes: 4 * 1024 * 1024, max_json_depth: 64 });
+
+export const httpSchema = z
+  .object({
+    /** Host header values accepted (DNS rebinding protection). Empty: loopback names plus listen.host. */
+    allowed_hosts: z.array(z.string()).default([]),
+    /** Origin values accepted when a request carries Origin. Empty: same host only. `*` disables the check. */
+    allowed_origins: z.array(z.string()).default([]),
+  })
+  .strict()
+  .default({ allowed_hosts: [], allowed_origins: [] });
+
+export const adminSchema = z
+  .object({
+    host: z.string().default('127.0.0.1'),
+    port: z.number().int().min(0).max(65535).default(9090),
+    enabled: z.boolean().default(true),
+  })
+  .strict()
+  .default({ host: '127.0.0.1', port: 9090, enabled: true });
+
+export const loggingSchema = z
+  .object({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info') })
+  .strict()
+  .default({ level: 'info' });
+
+export const shutdownSchema = z
+  .object({ grace_ms: z.number().int().min(0).default(10_000) })
+  .strict()
+  .default({ grace_ms: 10_000 });
+
+export const configSchema = z
+  .object({
+    listen: listenSchema.default({ host: '127.0.0.1', port: 8080, tls: { mode: 'off' } }),
+    upstreams: z.array(upstreamSchema).min(1, 'at least one upstream is required'),
+    policy: policyConfigSchema,
+    auth: authConfigSchema,
+    redaction: redactionConfigSchema,
+    audit: auditConfigSchema,
+    limits: limitsSchema,
+    http: httpSchema,
+    admin: adminSchema,
+    logging: loggingSchema,
+    shutdown: shutdownSchema,
+  })
+  .strict()
+  .superRefine((config, ctx) => {
+    const seenPaths = new Map<string, number>();
+    const seenNames = new Map<string, number>();
+    config.upstreams.forEach((u, i) => {
+      const p = seenPaths.get(u.path);
+      if (p !== undefined) ctx.addIssue({ code: 'custom', path: ['upstreams', i, 'path'], message: `duplicates upstreams[${p}].path` });
+      seenPaths.set(u.path, i);
+      const n = seenNames.get(u.name);
+      if (n !== undefined) ctx.addIssue({ code: 'custom', path: ['upstreams', i, 'name'], message: `duplicates upstreams[${n}].name` });
+      seenNames.set(u.name, i);
+      const wsUrl = u.url.startsWith('ws');
+      if ((u.transport === 'websocket') !== wsUrl)
+        ctx.addIssue({ code: 'custom', path: ['upstreams', i, 'url'], message: `transport ${u.transport} needs a ${u.transport === 'websocket' ? 'ws:// or wss://' : 'http:// or https://'} URL` });
+    });
+  });
+
+export type WardenConfig = z.infer<typeof configSchema>;
+export type UpstreamConfig = z.infer<typeof upstreamSchema>;

@@ -1,0 +1,65 @@
+import { WardenError, isWardenError } from '../errors/warden-error.ts';
+import type { Direction, MessageContext } from './exchange-context.ts';
+import type { PipelineObserver, PipelineOutcome, Stage } from './stage.ts';
+
+/**
+ * The stage loop. Stage lists are compiled once per direction at construction; an empty list is
+ * `null` so the hot path pays nothing (fastify style). The first reject ends the chain. A stage
+ * that throws is a reject (fail closed), never a pass.
+ */
+export class Pipeline {
+  readonly #toServer: readonly Stage[] | null;
+  readonly #toClient: readonly Stage[] | null;
+  readonly #observers: readonly PipelineObserver[] | null;
+
+  constructor(stages: readonly Stage[], observers: readonly PipelineObserver[] = []) {
+    const compile = (d: Direction) => {
+      const list = stages.filter((s) => s.directions.includes(d));
+      return list.length === 0 ? null : list;
+    };
+    this.#toServer = compile('to_server');
+    this.#toClient = compile('to_client');
+    this.#observers = observers.length === 0 ? null : observers;
+  }
+
+  async run(ctx: MessageContext): Promise<PipelineOutcome> {
+    const stages = ctx.direction === 'to_server' ? this.#toServer : this.#toClient;
+    let outcome: PipelineOutcome = { action: 'forward', message: ctx.message, mutated: false };
+    if (stages !== null) {
+      let mutated = false;
+      for (const stage of stages) {
+        let result;
+        try {
+          result = await stage.process(ctx);
+        } catch (err) {
+          result = {
+            action: 'reject' as const,
+            error: isWardenError(err)
+              ? err
+              : new WardenError('WARDEN_ERR_INTERNAL', { detail: `stage ${stage.name} threw: ${String(err)}`, cause: err }),
+          };
+        }
+        if (result.action === 'reject') {
+          outcome = { action: 'reject', error: result.error, stage: stage.name };
+          break;
+        }
+        if (result.action === 'mutate') {
+          ctx.message = result.message;
+          ctx.raw = undefined; // the evaluated bytes no longer describe the message
+          mutated = true;
+        }
+      }
+      if (outcome.action === 'forward') outcome = { action: 'forward', message: ctx.message, mutated };
+    }
+    if (this.#observers !== null) {
+      for (const observer of this.#observers) {
+        try {
+          observer.onOutcome(ctx, outcome);
+        } catch {
+          // An observer failing must never change what happens to the message; audit counts its own failures.
+        }
+      }
+    }
+    return outcome;
+  }
+}

@@ -1,0 +1,40 @@
+import type { WardenError } from '../errors/warden-error.ts';
+import type { JsonRpcMessage } from '../jsonrpc/message.ts';
+import type { Direction, MessageContext } from './exchange-context.ts';
+
+export type StageResult =
+  | { readonly action: 'pass' }
+  | { readonly action: 'mutate'; readonly message: JsonRpcMessage }
+  | { readonly action: 'reject'; readonly error: WardenError };
+
+export const PASS: StageResult = Object.freeze({ action: 'pass' });
+
+export function mutate(message: JsonRpcMessage): StageResult {
+  return { action: 'mutate', message };
+}
+
+export function reject(error: WardenError): StageResult {
+  return { action: 'reject', error };
+}
+
+/**
+ * One step of the pipeline. A stage says which directions it wants; the pipeline compiles per
+ * direction lists once at load, so a stage never sees a message it did not ask for.
+ */
+export interface Stage {
+  readonly name: string;
+  readonly directions: readonly Direction[];
+  process(ctx: MessageContext): StageResult | Promise<StageResult>;
+}
+
+/**
+ * Sees every final outcome (forwarded or refused), after the stages ran. Audit and metrics are
+ * observers: they never change a message and must not block (DESIGN.md invariant 6).
+ */
+export interface PipelineObserver {
+  onOutcome(ctx: MessageContext, outcome: PipelineOutcome): void;
+}
+
+export type PipelineOutcome =
+  | { readonly action: 'forward'; readonly message: JsonRpcMessage; readonly mutated: boolean }
+  | { readonly action: 'reject'; readonly error: WardenError; readonly stage: string };
