@@ -11,3 +11,10 @@ export interface AdminRoute {
   readonly path: string;
   handle(req: IncomingMessage, res: ServerResponse, admin: Principal, body: unknown): Promise<void>;
 }
+
+/** An unauthenticated route on the MCP listener; handle() returns false when it does not apply. */
+export interface PublicRoute {
+  readonly method: 'GET';
+  readonly path: string;
+  handle(req: IncomingMessage, res: ServerResponse): Promise<void>;
+}

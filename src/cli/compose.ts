@@ -7,7 +7,15 @@ import { ANONYMOUS_VIEWER } from '../pipeline/principal.ts';
 import type { PipelineObserver, Stage } from '../pipeline/stage.ts';
 import type { StateStore } from '../state/state-store.ts';
 import type { Logger } from 'pino';
-import type { AdminRoute } from '../admin/admin-route.ts';
+import type { AdminRoute, PublicRoute } from '../admin/admin-route.ts';
+import type { SecureContextOptions, TlsOptions } from 'node:tls';
+
+/** A TLS listener: options for https.createServer, and a way to be told when certificates change. */
+export interface TlsListener {
+  readonly options: TlsOptions;
+  /** Called with new options when the certificate or key changes; the server calls setSecureContext. */
+  onChange(listener: (options: SecureContextOptions) => void): void;
+}
 
 /**
  * The one place that wires concrete pieces together (DESIGN.md: cli/ is the only such place).
@@ -24,6 +32,10 @@ export interface WardenParts {
   /** Consulted before a new client request enters the pipeline; an error refuses it (fail closed). */
   readonly admission: readonly (() => WardenError | undefined)[];
   readonly adminRoutes: readonly AdminRoute[];
+  /** Unauthenticated routes on the MCP listener (e.g. /.well-known/oauth-protected-resource). */
+  readonly publicRoutes: readonly PublicRoute[];
+  /** TLS options for the MCP listener, or undefined for plain HTTP (authn/ owns listen.tls). */
+  readonly tls: TlsListener | undefined;
   readonly close: () => Promise<void>;
 }
 
@@ -42,6 +54,8 @@ export async function composeWarden(deps: ComposeDeps): Promise<WardenParts> {
   const readiness: (() => { ok: boolean; reason?: string })[] = [];
   const admission: (() => WardenError | undefined)[] = [];
   const adminRoutes: AdminRoute[] = [];
+  const publicRoutes: PublicRoute[] = [];
+  const tls: TlsListener | undefined = undefined;
   const closers: (() => Promise<void>)[] = [];
 
   // --- audit (issue 6) -------------------------------------------------------------------
@@ -66,6 +80,8 @@ export async function composeWarden(deps: ComposeDeps): Promise<WardenParts> {
     readiness,
     admission,
     adminRoutes,
+    publicRoutes,
+    tls,
     close: async () => {
       for (const close of closers.reverse()) await close();
     },
