@@ -43,6 +43,7 @@ export const ERRORS = {
   // --- Upstream ---
   WARDEN_ERR_UPSTREAM_UNAVAILABLE: { jsonrpcCode: -32603, httpStatus: 502, message: 'Bad Gateway: upstream MCP server is unavailable' },
   WARDEN_ERR_UPSTREAM_TIMEOUT: { jsonrpcCode: -32603, httpStatus: 504, message: 'Gateway Timeout: upstream MCP server did not answer in time' },
+  WARDEN_ERR_UPSTREAM_HTTP_STATUS: { jsonrpcCode: -32603, httpStatus: 502, message: 'Upstream refused the request' },
   WARDEN_ERR_UPSTREAM_PROTOCOL: { jsonrpcCode: -32603, httpStatus: 502, message: 'Bad Gateway: upstream sent a message that could not be inspected' },
 
   // --- Authentication ---
@@ -61,7 +62,7 @@ export const ERRORS = {
   WARDEN_ERR_AUDIT_SPOOL_FULL: { jsonrpcCode: -32005, httpStatus: 503, message: 'Service Unavailable: audit spool is full' },
 
   // --- Internal ---
-  WARDEN_ERR_INTERNAL: { jsonrpcCode: -32603, httpStatus: 500, message: 'Internal error' },
+  WARDEN_ERR_INTERNAL_ERROR: { jsonrpcCode: -32603, httpStatus: 500, message: 'Internal error' },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERRORS;

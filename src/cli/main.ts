@@ -1,0 +1,89 @@
+#!/usr/bin/env node
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { ConfigError, loadConfig } from '../config/load-config.ts';
+import { createLogger } from '../log/logger.ts';
+import { startWarden } from './serve.ts';
+
+const HELP = `mcp-warden — a policy enforcement point for the Model Context Protocol
+
+Usage:
+  mcp-warden serve --config FILE      run the proxy (YAML or JSON config)
+  mcp-warden --help                   this text
+  mcp-warden --version                the version
+
+Exit codes: 0 ok, 1 runtime failure, 2 bad usage or invalid configuration.
+`;
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+async function serve(argv: string[]): Promise<number> {
+  const { values } = parseArgs({ args: argv, options: { config: { type: 'string', short: 'c' } }, strict: true });
+  if (values.config === undefined) {
+    process.stderr.write('mcp-warden serve: --config FILE is required\n');
+    return 2;
+  }
+  const file = resolve(values.config);
+  const config = await loadConfig(file);
+  const logger = createLogger(config.logging.level);
+  const warden = await startWarden(config, { logger, baseDir: dirname(file) });
+  await new Promise<void>((done) => {
+    const stop = (signal: string) => {
+      logger.info({ signal, grace_ms: config.shutdown.grace_ms }, 'shutting down: no new connections, waiting for in-flight exchanges');
+      warden.close().then(done, (err: unknown) => {
+        logger.error({ err }, 'error during shutdown');
+        done();
+      });
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+  });
+  logger.info('stopped');
+  return 0;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+    process.stdout.write(HELP);
+    return command === undefined ? 2 : 0;
+  }
+  if (command === '--version' || command === '-v') {
+    process.stdout.write(`${version()}\n`);
+    return 0;
+  }
+  try {
+    switch (command) {
+      case 'serve':
+        return await serve(rest);
+      default:
+        process.stderr.write(`mcp-warden: unknown command '${command}'\n\n${HELP}`);
+        return 2;
+    }
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`mcp-warden: ${err.message}\n`);
+      return 2;
+    }
+    if ((err as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' || (err as { code?: string }).code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
+      process.stderr.write(`mcp-warden: ${(err as Error).message}\n`);
+      return 2;
+    }
+    process.stderr.write(`mcp-warden: ${(err as Error).stack ?? String(err)}\n`);
+    return 1;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`mcp-warden: ${String(err)}\n`);
+    process.exitCode = 1;
+  },
+);

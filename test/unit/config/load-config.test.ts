@@ -1,0 +1,62 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ConfigError, parseConfig } from '../../../src/config/load-config.ts';
+
+const minimal = `
+upstreams:
+  - name: everything
+    url: http://127.0.0.1:3001/mcp
+    path: /mcp
+policy:
+  bundle: policies/
+`;
+
+describe('config loading', () => {
+  it('applies the safe documented defaults', () => {
+    const c = parseConfig(minimal, 'c.yaml');
+    assert.equal(c.listen.host, '127.0.0.1');
+    assert.equal(c.auth.mode, 'none');
+    assert.equal(c.redaction.enabled, true);
+    assert.equal(c.upstreams[0]!.transport, 'streamable-http');
+    assert.equal(c.admin.host, '127.0.0.1');
+  });
+
+  it('substitutes ${env:NAME}', () => {
+    process.env.WARDEN_TEST_URL = 'http://127.0.0.1:9/mcp';
+    const c = parseConfig(minimal.replace('http://127.0.0.1:3001/mcp', '${env:WARDEN_TEST_URL}'), 'c.yaml');
+    assert.equal(c.upstreams[0]!.url, 'http://127.0.0.1:9/mcp');
+  });
+
+  it('refuses a reference to an unset variable, naming it and the key', () => {
+    delete process.env.WARDEN_TEST_UNSET;
+    assert.throws(() => parseConfig(minimal.replace('http://127.0.0.1:3001/mcp', '${env:WARDEN_TEST_UNSET}'), 'c.yaml'), (err: Error) => {
+      assert.ok(err instanceof ConfigError);
+      assert.match(err.message, /upstreams\[0\]\.url: \$\{env:WARDEN_TEST_UNSET\} is not set/);
+      return true;
+    });
+  });
+
+  it('names every bad key, including unknown ones (a typo is never silently ignored)', () => {
+    const bad = `${minimal}listen: {port: 99999, hots: x}\n`;
+    assert.throws(() => parseConfig(bad, 'c.yaml'), (err: Error) => {
+      assert.match(err.message, /listen\.port:/);
+      assert.match(err.message, /listen: unknown key\(s\) 'hots'/);
+      return true;
+    });
+  });
+
+  it('refuses duplicate YAML keys and duplicate upstream paths', () => {
+    assert.throws(() => parseConfig(`${minimal}policy:\n  bundle: x\n`, 'c.yaml'), /cannot parse/);
+    const twice = minimal.replace('    path: /mcp', '    path: /mcp\n  - name: other\n    url: http://127.0.0.1:3002/mcp\n    path: /mcp');
+    assert.throws(() => parseConfig(twice, 'c.yaml'), /upstreams\[1\]\.path: duplicates upstreams\[0\]\.path/);
+  });
+
+  it('refuses a transport that does not match the URL scheme', () => {
+    assert.throws(() => parseConfig(minimal.replace('http://127.0.0.1:3001/mcp', 'ws://127.0.0.1:3001/mcp'), 'c.yaml'), /transport streamable-http needs a http/);
+  });
+
+  it('reads JSON too', () => {
+    const c = parseConfig(JSON.stringify({ upstreams: [{ name: 'a', url: 'ws://127.0.0.1:1/ws', transport: 'websocket', path: '/ws' }], policy: { bundle: 'p' } }), 'c.json');
+    assert.equal(c.upstreams[0]!.transport, 'websocket');
+  });
+});

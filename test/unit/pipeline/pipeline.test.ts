@@ -1,0 +1,80 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { WardenError } from '../../../src/errors/warden-error.ts';
+import type { MessageContext } from '../../../src/pipeline/exchange-context.ts';
+import { Pipeline } from '../../../src/pipeline/pipeline.ts';
+import { ANONYMOUS_VIEWER } from '../../../src/pipeline/principal.ts';
+import { PASS, mutate, reject, type PipelineOutcome, type Stage } from '../../../src/pipeline/stage.ts';
+
+function context(direction: 'to_server' | 'to_client' = 'to_server'): MessageContext {
+  const message = { jsonrpc: '2.0' as const, id: 1, method: 'tools/call', params: { name: 'echo' } };
+  return {
+    decisionId: 'd-1',
+    direction,
+    connection: { transport: 'streamable-http', upstream: 'u', clientIp: '127.0.0.1', userAgent: undefined, protocolVersion: undefined, sessionId: undefined, principal: ANONYMOUS_VIEWER },
+    receivedAt: 0,
+    message,
+    raw: Buffer.from(JSON.stringify(message)),
+    summary: { kind: 'request', method: 'tools/call', id: 1, tool: 'echo', resourceUri: undefined, prompt: undefined, isError: false },
+    request: undefined,
+    notes: new Map(),
+  };
+}
+
+const stage = (name: string, directions: Stage['directions'], process: Stage['process']): Stage => ({ name, directions, process });
+
+describe('Pipeline', () => {
+  it('forwards untouched when no stage applies, keeping the raw bytes', async () => {
+    const ctx = context();
+    const outcome = await new Pipeline([]).run(ctx);
+    assert.deepEqual(outcome, { action: 'forward', message: ctx.message, mutated: false });
+    assert.ok(ctx.raw);
+  });
+
+  it('runs only the stages of the message direction, in order', async () => {
+    const seen: string[] = [];
+    const p = new Pipeline([
+      stage('a', ['to_server'], () => (seen.push('a'), PASS)),
+      stage('b', ['to_client'], () => (seen.push('b'), PASS)),
+      stage('c', ['to_server', 'to_client'], () => (seen.push('c'), PASS)),
+    ]);
+    await p.run(context('to_server'));
+    assert.deepEqual(seen, ['a', 'c']);
+  });
+
+  it('a mutation drops the raw bytes so the transport re-serialises what was evaluated', async () => {
+    const ctx = context();
+    const changed = { jsonrpc: '2.0' as const, id: 1, method: 'tools/call', params: { name: 'other' } };
+    const outcome = await new Pipeline([stage('m', ['to_server'], () => mutate(changed))]).run(ctx);
+    assert.equal(outcome.action, 'forward');
+    assert.equal(outcome.action === 'forward' && outcome.mutated, true);
+    assert.equal(ctx.raw, undefined);
+    assert.deepEqual(ctx.message, changed);
+  });
+
+  it('the first reject ends the chain', async () => {
+    let reached = false;
+    const p = new Pipeline([
+      stage('deny', ['to_server'], () => reject(new WardenError('WARDEN_ERR_POLICY_DENIED'))),
+      stage('later', ['to_server'], () => ((reached = true), PASS)),
+    ]);
+    const outcome = await p.run(context());
+    assert.equal(outcome.action, 'reject');
+    assert.equal(outcome.action === 'reject' && outcome.stage, 'deny');
+    assert.equal(reached, false);
+  });
+
+  it('a stage that throws is a reject (fail closed), never a pass', async () => {
+    const outcome = await new Pipeline([stage('boom', ['to_server'], () => { throw new Error('bug'); })]).run(context());
+    assert.equal(outcome.action, 'reject');
+    assert.equal(outcome.action === 'reject' && outcome.error.code, 'WARDEN_ERR_INTERNAL_ERROR');
+  });
+
+  it('observers see every outcome, and a failing observer changes nothing', async () => {
+    const seen: PipelineOutcome[] = [];
+    const p = new Pipeline([], [{ onOutcome: () => { throw new Error('observer bug'); } }, { onOutcome: (_c, o) => seen.push(o) }]);
+    const outcome = await p.run(context());
+    assert.equal(outcome.action, 'forward');
+    assert.equal(seen.length, 1);
+  });
+});
