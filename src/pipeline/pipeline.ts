@@ -36,7 +36,7 @@ export class Pipeline {
             action: 'reject' as const,
             error: isWardenError(err)
               ? err
-              : new WardenError('WARDEN_ERR_INTERNAL', { detail: `stage ${stage.name} threw: ${String(err)}`, cause: err }),
+              : new WardenError('WARDEN_ERR_INTERNAL_ERROR', { detail: `stage ${stage.name} threw: ${String(err)}`, cause: err }),
           };
         }
         if (result.action === 'reject') {
