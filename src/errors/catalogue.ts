@@ -49,6 +49,7 @@ export const ERRORS = {
   // --- Authentication ---
   WARDEN_ERR_AUTHN_REQUIRED: { jsonrpcCode: -32001, httpStatus: 401, message: 'Unauthorized: credentials are missing or invalid' },
   WARDEN_ERR_AUTHN_INSUFFICIENT_SCOPE: { jsonrpcCode: -32001, httpStatus: 403, message: 'Forbidden: insufficient scope' },
+  WARDEN_ERR_AUTHN_TOKEN_IN_QUERY: { jsonrpcCode: -32001, httpStatus: 400, message: 'Bad Request: credentials must not be sent in the query string' },
   WARDEN_ERR_AUTHN_RATE_LIMITED: { jsonrpcCode: -32001, httpStatus: 429, message: 'Too Many Requests: too many failed authentication attempts' },
   WARDEN_ERR_SESSION_UNKNOWN: { jsonrpcCode: -32001, httpStatus: 404, message: 'Session not found' },
 
