@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { request } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { startRecordingUpstream } from '../../helpers/recording-upstream.ts';
 import { startTestWarden, type TestWarden } from '../../helpers/warden.ts';
@@ -26,14 +27,25 @@ describe('refusals before the upstream (Streamable HTTP)', () => {
 
   const call = '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","arguments":{"message":"hi"}}}';
 
-  async function post(body: string | Buffer, headers: Record<string, string> = {}) {
-    const response = await fetch(warden.url('/mcp'), {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...headers },
-      body,
+  // node:http rather than fetch: fetch silently drops a Host header, and these tests must put
+  // exactly the given headers on the wire.
+  function post(body: string | Buffer, headers: Record<string, string> = {}) {
+    return new Promise<{ status: number; text: string; json: { error?: { code: number; data?: { warden_code?: string } } } | undefined }>((resolve, reject) => {
+      const req = request(warden.url('/mcp'), {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...headers },
+      });
+      req.on('error', reject);
+      req.on('response', (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString();
+          resolve({ status: res.statusCode ?? 0, text, json: text === '' ? undefined : JSON.parse(text) });
+        });
+      });
+      req.end(body);
     });
-    const text = await response.text();
-    return { status: response.status, text, json: text === '' ? undefined : (JSON.parse(text) as { error?: { code: number; data?: { warden_code?: string } } }) };
   }
 
   const cases: { name: string; body: string | Buffer; headers?: Record<string, string>; status: number; code: number; warden: string }[] = [
