@@ -87,6 +87,30 @@ export async function connectClientV2(
   return client;
 }
 
+/**
+ * Records every message the client receives, as the transport delivered it and in wire order.
+ * Use it to assert on notifications: the SDK's `onprogress` callback can miss the last progress
+ * notification when the result follows immediately, the wire does not.
+ */
+export function tapIncoming(client: { transport?: { onmessage?: (message: never, extra?: never) => void } | undefined }): Record<string, unknown>[] {
+  const transport = client.transport;
+  if (transport?.onmessage === undefined) throw new Error('tapIncoming: connect the client first');
+  const received: Record<string, unknown>[] = [];
+  const deliver = transport.onmessage.bind(transport);
+  transport.onmessage = (message, extra) => {
+    received.push(message as Record<string, unknown>);
+    deliver(message, extra);
+  };
+  return received;
+}
+
+/** The `progress` values of the progress notifications among `messages`, in order. */
+export function progressValues(messages: Record<string, unknown>[]): number[] {
+  return messages
+    .filter((m) => m.method === 'notifications/progress')
+    .map((m) => (m.params as { progress: number }).progress);
+}
+
 export interface InspectorResult {
   code: number | null;
   stdout: string;

@@ -9,7 +9,7 @@ import { answersHttp, freePort, REPO_ROOT, spawnChild, waitUntil, type ManagedCh
  * The clients (Inspector CLI, SDK transports) and the conformance runner live next door and are
  * re-exported here, so tests import one module.
  */
-export { connectClient, connectClientV2, runInspectorCli, type ClientTransportKind, type InspectorResult } from './mcp-clients.ts';
+export { connectClient, connectClientV2, progressValues, runInspectorCli, tapIncoming, type ClientTransportKind, type InspectorResult } from './mcp-clients.ts';
 export { runConformance, type ConformanceResult, type ConformanceScenario } from './conformance.ts';
 
 export interface RunningPeer {

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { connectClient, connectClientV2, runInspectorCli, startEverything, type RunningPeer } from '../../helpers/peers.ts';
+import { connectClient, progressValues, tapIncoming, connectClientV2, runInspectorCli, startEverything, type RunningPeer } from '../../helpers/peers.ts';
 import { TargetTable } from '../../helpers/targets.ts';
+import { addWardenTarget } from '../../helpers/warden.ts';
 
 /**
  * @modelcontextprotocol/server-everything in streamableHttp mode, exercised by real clients: the
@@ -16,6 +17,7 @@ describe('server-everything (Streamable HTTP) with real clients', () => {
   before(async () => {
     upstream = await startEverything('streamableHttp');
     targets.add('direct', upstream.url);
+    await addWardenTarget(targets, upstream.url, 'streamable-http');
   });
   after(async () => {
     await targets.closeAll();
@@ -66,12 +68,13 @@ describe('server-everything (Streamable HTTP) with real clients', () => {
           const names = (await client.listTools()).tools.map((t) => t.name).sort();
           const echo = await client.callTool({ name: 'echo', arguments: { message: 'hello through the wire' } });
           const sum = await client.callTool({ name: 'get-sum', arguments: { a: 19, b: 23 } });
-          const progress: number[] = [];
+          const wire = tapIncoming(client);
           const long = await client.callTool(
             { name: 'trigger-long-running-operation', arguments: { duration: 0.3, steps: 3 } },
             undefined,
-            { onprogress: (p) => progress.push(p.progress), timeout: 10_000 },
+            { onprogress: () => undefined /* asks for progress; counted on the wire */, timeout: 10_000 },
           );
+          const progress = progressValues(wire);
           return { names, echo, sum, progress, long, protocol: client.getServerVersion()?.name };
         } finally {
           await client.close();
