@@ -55,3 +55,27 @@ export async function startTestWarden(input: ConfigInput, options: { state?: Sta
 }
 
 export const TEST_TMP = tmpdir();
+
+/**
+ * Policy data under which the default policy lets every tool, prompt and resource through: for
+ * tests that check transport transparency (same results direct and through mcp-warden), not policy.
+ */
+export const TRANSPARENT_POLICY_DATA: Record<string, unknown> = { tools: { '*': 'read' } };
+
+/** Adds an mcp-warden target in front of `upstreamUrl` to a peer test's target table. */
+export async function addWardenTarget(
+  targets: { add(name: string, url: string, close?: () => Promise<void>): unknown },
+  upstreamUrl: string,
+  transport: 'streamable-http' | 'sse' | 'websocket',
+  extra: Record<string, unknown> = {},
+): Promise<TestWarden> {
+  const path = transport === 'sse' ? '/sse' : transport === 'websocket' ? '/ws' : '/mcp';
+  const warden = await startTestWarden({
+    upstreams: [{ name: 'peer', url: upstreamUrl, transport, path }],
+    policy: { bundle: 'policies/', data: TRANSPARENT_POLICY_DATA },
+    ...extra,
+  });
+  const url = transport === 'websocket' ? warden.url(path).replace(/^http/, 'ws') : warden.url(path);
+  targets.add('mcp-warden', url, () => warden.close());
+  return warden;
+}
