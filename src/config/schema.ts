@@ -1,17 +1,17 @@
 import { z } from 'zod';
 import { auditConfigSchema } from '../audit/audit-config.ts';
 import { authConfigSchema } from '../authn/auth-config.ts';
+import { upstreamCredentialSchema } from '../authn/upstream-credential-config.ts';
 import { policyConfigSchema } from '../policy/policy-config.ts';
 import { redactionConfigSchema } from '../redact/redaction-config.ts';
+import { tlsConfigSchema } from '../tls/tls-config.ts';
 
 /**
  * The config contract (DESIGN.md). Keys are public and stable. Every object is strict, so a typo
  * is an error naming the key rather than a silently ignored setting.
  */
-const tlsSchema = z
-  .object({ mode: z.enum(['off', 'self-signed', 'files']).default('off') })
-  .passthrough() // the TLS options belong to authn/ (issue 4) and are validated there
-  .default({ mode: 'off' });
+// listen.tls belongs to tls/ (issue 4).
+const tlsSchema = tlsConfigSchema;
 
 export const listenSchema = z
   .object({
@@ -32,6 +32,8 @@ export const upstreamSchema = z
     path: pathSchema,
     /** Milliseconds to wait for upstream response headers. */
     timeout_ms: z.number().int().positive().default(60_000),
+    /** The proxy's own credential for this upstream (authn/upstream-credential-config.ts). */
+    auth: upstreamCredentialSchema.optional(),
   })
   .strict();
 

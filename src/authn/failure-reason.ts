@@ -1,0 +1,21 @@
+/** Why a credential was refused. A bounded set: it is a metrics label and an audit field. */
+export type FailureReason =
+  | 'missing'
+  | 'malformed'
+  | 'unsupported_scheme'
+  | 'token_in_query'
+  | 'expired'
+  | 'not_yet_valid'
+  | 'wrong_issuer'
+  | 'wrong_audience'
+  | 'bad_signature'
+  | 'unknown_key'
+  | 'alg_not_allowed'
+  | 'missing_claim'
+  | 'jwks_unavailable'
+  | 'unknown_api_key'
+  | 'revoked'
+  | 'untrusted_certificate'
+  | 'no_identity'
+  | 'insufficient_scope'
+  | 'rate_limited';

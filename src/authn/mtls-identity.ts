@@ -1,0 +1,107 @@
+import { X509Certificate } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { DetailedPeerCertificate, PeerCertificate } from 'node:tls';
+import type { MtlsConfig } from './auth-config.ts';
+import type { FailureReason } from './failure-reason.ts';
+import type { Principal } from '../pipeline/principal.ts';
+
+export type MtlsOutcome =
+  | { readonly ok: true; readonly principal: Principal }
+  | { readonly ok: false; readonly reason: FailureReason; readonly detail: string };
+
+const CLIENT_AUTH_OID = '1.3.6.1.5.5.7.3.2';
+const MAX_CHAIN = 8;
+
+/** Splits a PEM bundle into certificates. */
+export function readCaBundle(file: string): X509Certificate[] {
+  const pem = readFileSync(file, 'utf8');
+  const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+  if (blocks.length === 0) throw new Error(`${file}: no PEM certificate found`);
+  return blocks.map((b) => new X509Certificate(b));
+}
+
+/**
+ * The principal of a client certificate. The TLS listener already asks for and checks the chain,
+ * but when mTLS is combined with other methods it must accept connections without a certificate
+ * (rejectUnauthorized: false), so the chain, validity dates and key usage are checked again here:
+ * a certificate the CA did not issue never names a principal.
+ */
+export class MtlsIdentity {
+  readonly #config: MtlsConfig;
+  readonly #cas: readonly X509Certificate[];
+
+  constructor(config: MtlsConfig, baseDir: string) {
+    this.#config = config;
+    this.#cas = readCaBundle(resolve(baseDir, config.ca_file));
+  }
+
+  get caFile(): string {
+    return this.#config.ca_file;
+  }
+
+  static presented(peer: PeerCertificate | undefined): peer is PeerCertificate {
+    return peer !== undefined && peer.raw !== undefined && peer.raw.length > 0;
+  }
+
+  verify(peer: PeerCertificate, now = Date.now()): MtlsOutcome {
+    let leaf: X509Certificate;
+    try {
+      leaf = new X509Certificate(peer.raw);
+    } catch {
+      return { ok: false, reason: 'malformed', detail: 'client certificate cannot be parsed' };
+    }
+    if (!this.#chainsToCa(leaf, peer, now)) return { ok: false, reason: 'untrusted_certificate', detail: 'client certificate does not chain to the configured CA, or is outside its validity' };
+    const usage = leaf.keyUsage; // extended key usage OIDs, when the extension is present
+    if (Array.isArray(usage) && usage.length > 0 && !usage.includes(CLIENT_AUTH_OID))
+      return { ok: false, reason: 'untrusted_certificate', detail: 'certificate is not for client authentication' };
+    const id = this.#identity(leaf);
+    if (id === undefined) return { ok: false, reason: 'no_identity', detail: `certificate has no ${this.#config.principal_from}` };
+    const roles = this.#config.principals[id]?.roles ?? this.#config.default_roles;
+    return {
+      ok: true,
+      principal: {
+        id,
+        issuer: leaf.issuer.replace(/\n/g, ', '),
+        auth: 'mtls',
+        roles,
+        scopes: [],
+        claims: { subject: leaf.subject.replace(/\n/g, ', '), serial: leaf.serialNumber, fingerprint256: leaf.fingerprint256 },
+        expiresAt: Math.floor(Date.parse(leaf.validTo) / 1000),
+      },
+    };
+  }
+
+  #chainsToCa(leaf: X509Certificate, peer: PeerCertificate, now: number): boolean {
+    let current = leaf;
+    // Only present when the listener asked for the detailed chain; a CA bundle may list intermediates too.
+    let next: DetailedPeerCertificate | undefined = (peer as Partial<DetailedPeerCertificate>).issuerCertificate;
+    for (let depth = 0; depth < MAX_CHAIN; depth++) {
+      if (!withinValidity(current, now)) return false;
+      for (const ca of this.#cas) {
+        if (withinValidity(ca, now) && current.checkIssued(ca) && current.verify(ca.publicKey)) return true;
+      }
+      // Walk up through an intermediate the client sent, if it is a CA that signed the current one.
+      if (next === undefined || next.raw === undefined || next.raw.length === 0 || next === next.issuerCertificate) return false;
+      const intermediate = new X509Certificate(next.raw);
+      if (!intermediate.ca || !current.checkIssued(intermediate) || !current.verify(intermediate.publicKey)) return false;
+      current = intermediate;
+      next = next.issuerCertificate;
+    }
+    return false;
+  }
+
+  #identity(cert: X509Certificate): string | undefined {
+    if (this.#config.principal_from === 'subject_cn') {
+      const cn = cert.subject.split('\n').find((line) => line.startsWith('CN='));
+      return cn === undefined || cn.length <= 3 ? undefined : cn.slice(3);
+    }
+    const prefix = { san_dns: 'DNS:', san_email: 'email:', san_uri: 'URI:' }[this.#config.principal_from];
+    const entry = (cert.subjectAltName ?? '').split(/,\s*/).find((part) => part.startsWith(prefix));
+    return entry === undefined || entry.length <= prefix.length ? undefined : entry.slice(prefix.length);
+  }
+}
+
+function withinValidity(cert: X509Certificate, now: number): boolean {
+  return Date.parse(cert.validFrom) <= now && now <= Date.parse(cert.validTo);
+}
