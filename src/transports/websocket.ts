@@ -1,8 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
-import type { WardenError} from '../errors/warden-error.ts';
-import { isWardenError } from '../errors/warden-error.ts';
+import { isWardenError, type WardenError } from '../errors/warden-error.ts';
 import type { JsonRpcMessage } from '../jsonrpc/message.ts';
 import { errorResponse, serialise } from '../jsonrpc/serialise.ts';
 import { openStreams, upstreamErrorsTotal } from '../metrics/proxy-metrics.ts';
