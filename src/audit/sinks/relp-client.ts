@@ -1,0 +1,183 @@
+import { connect as netConnect, type Socket } from 'node:net';
+import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
+
+/**
+ * A RELP client (the Reliable Event Logging Protocol of rsyslog/librelp). Frames are
+ * `TXNR SP COMMAND SP DATALEN [SP DATA] LF`; the session starts with `open` (offering
+ * `relp_version=0` and `commands=syslog`), every `syslog` frame is answered by an `rsp` frame with
+ * the same TXNR whose data starts with a status code (200 = the receiver took the message), and the
+ * session ends with `close`. At most `window` frames are unanswered at once. The receiver may send
+ * `serverclose` before it goes away; every frame still unanswered then counts as not delivered.
+ */
+const MAX_TXNR = 999_999_999;
+const LF = 0x0a;
+
+interface Waiting {
+  resolve: (data: string) => void;
+  reject: (err: Error) => void;
+}
+
+export class RelpError extends Error {
+  readonly reason: string;
+  constructor(message: string, reason: string) {
+    super(message);
+    this.name = 'RelpError';
+    this.reason = reason;
+  }
+}
+
+export class RelpConnection {
+  readonly #socket: Socket;
+  readonly #window: number;
+  readonly #timeoutMs: number;
+  readonly #waiting = new Map<number, Waiting>();
+  readonly #slotWaiters: (() => void)[] = [];
+  #txnr = 0;
+  #buffer: Buffer = Buffer.alloc(0);
+  #dead: Error | undefined;
+
+  private constructor(socket: Socket, window: number, timeoutMs: number) {
+    this.#socket = socket;
+    this.#window = window;
+    this.#timeoutMs = timeoutMs;
+    socket.on('data', (chunk: Buffer) => this.#onData(chunk));
+    socket.on('error', (err) => this.#fail(new RelpError(`RELP connection error: ${err.message}`, 'connection')));
+    socket.on('close', () => this.#fail(new RelpError('RELP connection closed', 'connection')));
+  }
+
+  static async connect(o: { host: string; port: number; tls?: ConnectionOptions; window: number; timeoutMs: number; software?: string }): Promise<RelpConnection> {
+    const socket = await new Promise<Socket>((resolve, reject) => {
+      const s = o.tls === undefined ? netConnect({ host: o.host, port: o.port }) : tlsConnect({ host: o.host, port: o.port, ...o.tls });
+      const timer = setTimeout(() => {
+        s.destroy();
+        reject(new RelpError(`RELP connect to ${o.host}:${o.port} timed out`, 'timeout'));
+      }, o.timeoutMs);
+      s.once(o.tls === undefined ? 'connect' : 'secureConnect', () => {
+        clearTimeout(timer);
+        s.removeAllListeners('error');
+        resolve(s);
+      });
+      s.once('error', (err) => {
+        clearTimeout(timer);
+        reject(new RelpError(`RELP connect to ${o.host}:${o.port}: ${err.message}`, 'connect'));
+      });
+    });
+    socket.setNoDelay(true);
+    const conn = new RelpConnection(socket, o.window, o.timeoutMs);
+    const offer = `relp_version=0\nrelp_software=${o.software ?? 'mcp-warden'}\ncommands=syslog`;
+    const answer = await conn.#command('open', offer);
+    if (!answer.startsWith('200')) {
+      conn.destroy();
+      throw new RelpError(`RELP open refused: ${answer.split('\n')[0] ?? ''}`, 'refused');
+    }
+    if (!/(^|\n)commands=([^\n]*,)?syslog(,|\n|$)/.test(answer)) {
+      conn.destroy();
+      throw new RelpError('RELP server does not offer the syslog command', 'refused');
+    }
+    return conn;
+  }
+
+  get alive(): boolean {
+    return this.#dead === undefined;
+  }
+
+  /** Sends one syslog message; resolves when the receiver answered `200`. */
+  async syslog(message: string | Buffer): Promise<void> {
+    while (this.#waiting.size >= this.#window && this.#dead === undefined) await new Promise<void>((r) => this.#slotWaiters.push(r));
+    const answer = await this.#command('syslog', message);
+    if (!answer.startsWith('200')) throw new RelpError(`RELP receiver refused a message: ${answer.slice(0, 80)}`, 'refused');
+  }
+
+  /** Ends the session politely (`close`, await its `rsp`), then the socket. */
+  async close(): Promise<void> {
+    if (this.#dead === undefined) {
+      try {
+        await this.#command('close', '');
+      } catch {
+        // The receiver went away first; nothing is pending that matters.
+      }
+    }
+    this.destroy();
+  }
+
+  destroy(): void {
+    this.#fail(new RelpError('RELP connection closed by client', 'closed'));
+    this.#socket.destroy();
+  }
+
+  #command(command: string, data: string | Buffer): Promise<string> {
+    if (this.#dead !== undefined) return Promise.reject(this.#dead);
+    this.#txnr = this.#txnr >= MAX_TXNR ? 1 : this.#txnr + 1;
+    const txnr = this.#txnr;
+    const body = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+    const head = body.length === 0 ? `${txnr} ${command} 0` : `${txnr} ${command} ${body.length} `;
+    const frame = body.length === 0 ? Buffer.from(`${head}\n`) : Buffer.concat([Buffer.from(head), body, Buffer.from('\n')]);
+    return new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#fail(new RelpError(`RELP: no rsp to txnr ${txnr} within ${this.#timeoutMs} ms`, 'timeout'));
+      }, this.#timeoutMs);
+      this.#waiting.set(txnr, {
+        resolve: (d) => {
+          clearTimeout(timer);
+          resolve(d);
+        },
+        reject: (e) => {
+          clearTimeout(timer);
+          reject(e);
+        },
+      });
+      this.#socket.write(frame);
+    });
+  }
+
+  #onData(chunk: Buffer): void {
+    this.#buffer = this.#buffer.length === 0 ? chunk : Buffer.concat([this.#buffer, chunk]);
+    for (;;) {
+      const frame = this.#parseFrame();
+      if (frame === undefined) return;
+      if (frame === null) {
+        this.#fail(new RelpError('RELP: malformed frame from the receiver', 'protocol'));
+        this.#socket.destroy();
+        return;
+      }
+      if (frame.command === 'serverclose') {
+        this.#fail(new RelpError('RELP receiver closed the session', 'connection'));
+        this.#socket.destroy();
+        return;
+      }
+      if (frame.command !== 'rsp') continue;
+      const w = this.#waiting.get(frame.txnr);
+      if (w === undefined) continue;
+      this.#waiting.delete(frame.txnr);
+      w.resolve(frame.data);
+      this.#slotWaiters.shift()?.();
+    }
+  }
+
+  /** A complete frame, `undefined` if more bytes are needed, `null` if the bytes are not RELP. */
+  #parseFrame(): { txnr: number; command: string; data: string } | undefined | null {
+    const b = this.#buffer;
+    const header = /^(\d{1,9}) ([A-Za-z]{1,32}) (\d{1,9})/.exec(b.subarray(0, 64).toString('latin1'));
+    if (header === null) return b.length >= 64 || (b.length > 0 && !/^[\d ]/.test(String.fromCharCode(b[0] as number))) ? null : undefined;
+    const [text, txnr, command, len] = header as unknown as [string, string, string, string];
+    const dataLen = Number(len);
+    let pos = text.length;
+    if (dataLen > 0) {
+      if (b.length < pos + 1 + dataLen + 1) return undefined;
+      if (b[pos] !== 0x20) return null;
+      pos += 1;
+    } else if (b.length < pos + 1) return undefined;
+    const data = b.subarray(pos, pos + dataLen).toString('utf8');
+    pos += dataLen;
+    if (b[pos] !== LF) return null;
+    this.#buffer = b.subarray(pos + 1);
+    return { txnr: Number(txnr), command, data };
+  }
+
+  #fail(err: Error): void {
+    if (this.#dead === undefined) this.#dead = err;
+    for (const [, w] of this.#waiting) w.reject(this.#dead);
+    this.#waiting.clear();
+    for (const wake of this.#slotWaiters.splice(0)) wake();
+  }
+}

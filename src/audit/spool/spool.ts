@@ -1,0 +1,345 @@
+import type { KeyObject } from 'node:crypto';
+import { mkdir, open, readFile, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import { WardenError } from '../../errors/warden-error.ts';
+import { auditDropped, auditErrors, auditEventsWritten, auditSpoolBytes, auditSpoolFull } from '../audit-metrics.ts';
+import { canonicalJson } from '../canonical-json.ts';
+import { GENESIS_HASH, eventHash, linkOf, signCheckpoint } from '../chain.ts';
+import type { OcsfEvent } from '../ocsf-event.ts';
+import { CURSOR_DIR, SEGMENT_DIR, acquireLock, fileSize, firstSeqOf, listSegments, recoverTail, segmentPath, writeAtomic } from './segment-files.ts';
+import { readFrom, type Cursor, type SpoolEntry, type SpoolView } from './spool-reader.ts';
+
+export interface SpoolOptions {
+  readonly dir: string;
+  readonly segmentBytes: number;
+  readonly maxBytes: number;
+  readonly fullPolicy: 'block' | 'drop_oldest';
+  readonly fsync: 'always' | 'batched';
+  readonly fsyncIntervalMs: number;
+  readonly retentionMs: number;
+  readonly replicaId: string;
+  readonly checkpoint?: { readonly key: KeyObject; readonly keyId: string; readonly everyEvents: number; readonly intervalMs: number };
+  readonly logger: Logger;
+}
+
+interface SegmentInfo {
+  bytes: number;
+  firstSeq: number | undefined;
+}
+
+/**
+ * The durable spool: events are appended (in a batch per event-loop turn, off the request path) to
+ * segment files, each one hash-chained to the one before; sinks read from their own cursor and the
+ * cursor moves only when the sink acknowledged. Segments are deleted once every sink is past them
+ * (and retention elapsed), or — with `drop_oldest` — when the spool is full, counting the loss.
+ */
+export class Spool implements SpoolView {
+  readonly dir: string;
+  readonly #o: SpoolOptions;
+  readonly #segments = new Map<number, SegmentInfo>();
+  readonly #cursors = new Map<string, Cursor>();
+  readonly #waiters = new Set<() => void>();
+  #current = 0;
+  #fh: FileHandle | undefined;
+  #seq = 0;
+  #prevHash = GENESIS_HASH;
+  #lastCheckpointSeq = 0;
+  #checkpointDue = false;
+  #buffer: OcsfEvent[] = [];
+  #scheduled = false;
+  #chain: Promise<void> = Promise.resolve();
+  #dirty = false;
+  #writeError: string | undefined;
+  #closed = false;
+  #timers: NodeJS.Timeout[] = [];
+  #release: () => Promise<void> = async () => {};
+  /** The last sequence number that was on disk when the spool opened (events up to it may be resent). */
+  seqAtOpen = 0;
+
+  private constructor(o: SpoolOptions) {
+    this.#o = o;
+    this.dir = o.dir;
+  }
+
+  static async open(o: SpoolOptions): Promise<Spool> {
+    const spool = new Spool(o);
+    await spool.#open();
+    return spool;
+  }
+
+  async #open(): Promise<void> {
+    const o = this.#o;
+    this.#release = await acquireLock(o.dir);
+    await mkdir(join(o.dir, SEGMENT_DIR), { recursive: true });
+    await mkdir(join(o.dir, CURSOR_DIR), { recursive: true });
+    const list = await listSegments(o.dir);
+    for (const s of list) this.#segments.set(s, { bytes: await fileSize(segmentPath(o.dir, s)), firstSeq: await firstSeqOf(segmentPath(o.dir, s)) });
+    // Recover the chain head from the newest segment that holds an event.
+    for (let i = list.length - 1; i >= 0; i--) {
+      const s = list[i] as number;
+      const tail = await recoverTail(segmentPath(o.dir, s));
+      (this.#segments.get(s) as SegmentInfo).bytes = tail.size;
+      if (tail.truncated > 0) o.logger.warn({ segment: s, bytes: tail.truncated }, 'audit spool: cut a torn record at the end of a segment (crash during a write)');
+      if (tail.lastEventLine !== undefined) {
+        const link = linkOf(JSON.parse(tail.lastEventLine));
+        this.#seq = link?.seq ?? 0;
+        this.#prevHash = eventHash(tail.lastEventLine);
+        break;
+      }
+    }
+    this.seqAtOpen = this.#seq;
+    this.#lastCheckpointSeq = this.#seq;
+    this.#current = list.length === 0 ? 1 : (list[list.length - 1] as number);
+    if (!this.#segments.has(this.#current)) this.#segments.set(this.#current, { bytes: 0, firstSeq: undefined });
+    this.#fh = await open(segmentPath(o.dir, this.#current), 'a');
+    if (o.fsync === 'batched') this.#every(o.fsyncIntervalMs, () => this.#enqueue(() => this.#sync()));
+    if (o.checkpoint !== undefined)
+      this.#every(o.checkpoint.intervalMs, () => {
+        if (this.#seq > this.#lastCheckpointSeq || this.#buffer.length > 0) {
+          this.#checkpointDue = true;
+          this.#schedule();
+        }
+      });
+    this.#updateGauges();
+  }
+
+  #every(ms: number, fn: () => void): void {
+    const t = setInterval(fn, ms);
+    t.unref();
+    this.#timers.push(t);
+  }
+
+  get lastSeq(): number {
+    return this.#seq;
+  }
+
+  /** Queues an event. Never blocks, never throws; sequence and hash are assigned when written. */
+  append(event: OcsfEvent): void {
+    if (this.#closed) {
+      auditDropped.inc({ reason: 'closed' });
+      return;
+    }
+    this.#buffer.push(event);
+    this.#schedule();
+  }
+
+  #schedule(): void {
+    if (this.#scheduled) return;
+    this.#scheduled = true;
+    setImmediate(() => {
+      this.#scheduled = false;
+      this.#enqueue(() => this.#flush());
+    });
+  }
+
+  #enqueue(task: () => Promise<void>): Promise<void> {
+    this.#chain = this.#chain.then(task).catch((err: unknown) => {
+      auditErrors.inc({ where: 'spool' });
+      this.#o.logger.error({ err }, 'audit spool error');
+    });
+    return this.#chain;
+  }
+
+  async #flush(): Promise<void> {
+    const events = this.#buffer;
+    if (events.length === 0 && !this.#checkpointDue) return;
+    this.#buffer = [];
+    const seq0 = this.#seq;
+    const hash0 = this.#prevHash;
+    const lines: string[] = [];
+    for (const ev of events) {
+      const seq = ++this.#seq;
+      ev.metadata.sequence = seq;
+      ev.unmapped.chain = { replica_id: this.#o.replicaId, seq, prev_hash: this.#prevHash };
+      const line = canonicalJson(ev);
+      this.#prevHash = eventHash(line);
+      lines.push(line);
+    }
+    const cp = this.#o.checkpoint;
+    if (cp !== undefined && this.#seq > this.#lastCheckpointSeq && (this.#checkpointDue || this.#seq - this.#lastCheckpointSeq >= cp.everyEvents)) {
+      lines.push(canonicalJson(signCheckpoint({ replica_id: this.#o.replicaId, seq: this.#seq, hash: this.#prevHash, time: new Date().toISOString(), key_id: cp.keyId }, cp.key)));
+    }
+    const buf = Buffer.from(`${lines.join('\n')}\n`);
+    try {
+      await (this.#fh as FileHandle).write(buf);
+      if (this.#o.fsync === 'always') await (this.#fh as FileHandle).sync();
+      else this.#dirty = true;
+    } catch (err) {
+      // Nothing is lost: the events go back in front of the queue with their sequence undone.
+      this.#seq = seq0;
+      this.#prevHash = hash0;
+      this.#buffer = [...events, ...this.#buffer];
+      this.#writeError = (err as NodeJS.ErrnoException).code ?? 'write failed';
+      this.#o.logger.error({ err }, 'audit spool: write failed; new requests are refused until it recovers');
+      setTimeout(() => this.#schedule(), 1000).unref();
+      this.#updateGauges();
+      return;
+    }
+    this.#writeError = undefined;
+    if (lines.length > events.length) {
+      this.#lastCheckpointSeq = this.#seq;
+      this.#checkpointDue = false;
+    }
+    const info = this.#segments.get(this.#current) as SegmentInfo;
+    info.bytes += buf.length;
+    info.firstSeq ??= events.length > 0 ? seq0 + 1 : undefined;
+    auditEventsWritten.inc(events.length);
+    if (info.bytes >= this.#o.segmentBytes) await this.#rotate();
+    await this.#enforceCapacity();
+    this.#notify();
+  }
+
+  async #rotate(): Promise<void> {
+    const fh = this.#fh as FileHandle;
+    await fh.sync();
+    await fh.close();
+    this.#dirty = false;
+    this.#current++;
+    this.#segments.set(this.#current, { bytes: 0, firstSeq: undefined });
+    this.#fh = await open(segmentPath(this.dir, this.#current), 'a');
+  }
+
+  async #sync(): Promise<void> {
+    if (!this.#dirty || this.#fh === undefined) return;
+    this.#dirty = false;
+    await this.#fh.sync();
+  }
+
+  #notify(): void {
+    const waiters = [...this.#waiters];
+    this.#waiters.clear();
+    for (const w of waiters) w();
+  }
+
+  // --- reading and acknowledging (SpoolView) ---------------------------------------------
+
+  segmentList(): readonly number[] {
+    return [...this.#segments.keys()].sort((a, b) => a - b);
+  }
+
+  committedBytes(segment: number): number | undefined {
+    return this.#segments.get(segment)?.bytes;
+  }
+
+  read(cursor: Cursor, max: number): Promise<{ entries: SpoolEntry[]; next: Cursor }> {
+    return readFrom(this, cursor, max);
+  }
+
+  /** Resolves when something new is committed, or after `timeoutMs`. */
+  waitForData(timeoutMs: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(t);
+        this.#waiters.delete(done);
+        resolve();
+      };
+      const t = setTimeout(done, timeoutMs);
+      this.#waiters.add(done);
+    });
+  }
+
+  /** The sink's stored cursor, or the start of the oldest segment for a sink never seen before. */
+  async cursorFor(sink: string): Promise<Cursor> {
+    let cursor: Cursor;
+    try {
+      cursor = JSON.parse(await readFile(join(this.dir, CURSOR_DIR, `${sink}.json`), 'utf8')) as Cursor;
+    } catch {
+      cursor = { segment: this.segmentList()[0] ?? 1, offset: 0, seq: 0 };
+    }
+    this.#cursors.set(sink, cursor);
+    return cursor;
+  }
+
+  /** Stores the cursor of a sink that acknowledged everything up to it. */
+  async ack(sink: string, cursor: Cursor): Promise<void> {
+    this.#cursors.set(sink, cursor);
+    await writeAtomic(join(this.dir, CURSOR_DIR, `${sink}.json`), JSON.stringify(cursor));
+    await this.#enqueue(() => this.#retain());
+  }
+
+  async #retain(): Promise<void> {
+    const minSegment = this.#cursors.size === 0 ? this.#current : Math.min(...[...this.#cursors.values()].map((c) => c.segment));
+    for (const s of this.segmentList()) {
+      if (s >= minSegment || s === this.#current) break;
+      if (this.#o.retentionMs > 0) {
+        const st = await stat(segmentPath(this.dir, s)).catch(() => undefined);
+        if (st !== undefined && Date.now() - st.mtimeMs < this.#o.retentionMs) break;
+      }
+      await unlink(segmentPath(this.dir, s)).catch(() => {});
+      this.#segments.delete(s);
+    }
+    this.#updateGauges();
+  }
+
+  totalBytes(): number {
+    let total = 0;
+    for (const info of this.#segments.values()) total += info.bytes;
+    return total;
+  }
+
+  async #enforceCapacity(): Promise<void> {
+    if (this.#o.fullPolicy === 'drop_oldest') {
+      while (this.totalBytes() >= this.#o.maxBytes && this.#segments.size > 1) {
+        const [oldest, next] = this.segmentList();
+        if (oldest === undefined || oldest === this.#current) break;
+        const first = this.#segments.get(oldest)?.firstSeq;
+        const last = (next !== undefined ? this.#segments.get(next)?.firstSeq : undefined) ?? this.#seq + 1;
+        let lost = 0;
+        if (first !== undefined) for (const c of this.#cursors.values()) lost = Math.max(lost, last - 1 - Math.max(c.seq, first - 1));
+        await unlink(segmentPath(this.dir, oldest)).catch(() => {});
+        this.#segments.delete(oldest);
+        if (lost > 0) {
+          auditDropped.inc({ reason: 'drop_oldest' }, lost);
+          this.#o.logger.error({ segment: oldest, events_lost: lost }, 'ALERT audit spool full: dropped the oldest segment before every sink acknowledged it');
+        }
+      }
+    }
+    this.#updateGauges();
+  }
+
+  #updateGauges(): void {
+    auditSpoolBytes.set(this.totalBytes());
+    auditSpoolFull.set(this.isFull() ? 1 : 0);
+  }
+
+  isFull(): boolean {
+    return this.totalBytes() >= this.#o.maxBytes;
+  }
+
+  /** Before a new MCP request is admitted: refuse (fail closed) when events could not be kept. */
+  admission(): WardenError | undefined {
+    if (this.#writeError !== undefined) return new WardenError('WARDEN_ERR_AUDIT_SPOOL_FULL', { detail: `audit spool write failing: ${this.#writeError}` });
+    if (this.#o.fullPolicy === 'block' && this.isFull()) return new WardenError('WARDEN_ERR_AUDIT_SPOOL_FULL', { detail: `audit spool holds ${this.totalBytes()} bytes (max ${this.#o.maxBytes})` });
+    return undefined;
+  }
+
+  readiness(): { ok: boolean; reason?: string } {
+    if (this.#writeError !== undefined) return { ok: false, reason: `audit spool write failing (${this.#writeError})` };
+    if (this.#o.fullPolicy === 'block' && this.isFull()) return { ok: false, reason: 'audit spool full' };
+    return { ok: true };
+  }
+
+  /** Writes what is queued (and a final checkpoint), syncs and releases the directory. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    for (const t of this.#timers) clearInterval(t);
+    if (this.#o.checkpoint !== undefined) this.#checkpointDue = true;
+    await this.#enqueue(() => this.#flush());
+    this.#closed = true;
+    await this.#enqueue(async () => {
+      this.#dirty = true;
+      await this.#sync();
+      await this.#fh?.close();
+      this.#fh = undefined;
+    });
+    this.#notify();
+    await this.#release();
+  }
+
+  /** Everything appended so far is written (for tests and benchmarks). */
+  async drain(): Promise<void> {
+    await new Promise<void>((r) => setImmediate(r));
+    await this.#enqueue(() => this.#flush());
+  }
+}
