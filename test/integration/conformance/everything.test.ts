@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { runConformance, startEverything, type ConformanceResult, type RunningPeer } from '../../helpers/peers.ts';
 import { TargetTable } from '../../helpers/targets.ts';
+import { addWardenTarget } from '../../helpers/warden.ts';
 import { assertSameAsDirect, DNS_REBINDING, summary } from './compare.ts';
 
 /**
@@ -19,6 +20,7 @@ describe('conformance suite: server-everything', () => {
   before(async () => {
     upstream = await startEverything('streamableHttp');
     targets.add('direct', upstream.url);
+    await addWardenTarget(targets, upstream.url, 'streamable-http');
   });
   after(async () => {
     await targets.closeAll();

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { runConformance, startV2Fixture, type ConformanceResult, type RunningPeer } from '../../helpers/peers.ts';
 import { TargetTable } from '../../helpers/targets.ts';
+import { addWardenTarget } from '../../helpers/warden.ts';
 import { assertSameAsDirect, DNS_REBINDING, summary } from './compare.ts';
 
 /**
@@ -19,6 +20,7 @@ describe('conformance suite: SDK v2 fixture', () => {
   before(async () => {
     upstream = await startV2Fixture();
     targets.add('direct', upstream.url);
+    await addWardenTarget(targets, upstream.url, 'streamable-http');
   });
   after(async () => {
     await targets.closeAll();
