@@ -26,9 +26,14 @@ globals.WebSocket ??= WebSocket;
  * A connected SDK v1 `Client` (2025-era handshake) over the given transport. `headers` are sent on
  * every HTTP request (POST, GET stream, SSE stream) and on the WebSocket upgrade.
  */
-export async function connectClient(url: string, transport: ClientTransportKind, options: { headers?: Record<string, string>; timeoutMs?: number } = {}): Promise<Client> {
+export async function connectClient(
+  url: string,
+  transport: ClientTransportKind,
+  options: { headers?: Record<string, string>; timeoutMs?: number; capabilities?: ConstructorParameters<typeof Client>[1] extends infer O ? (O extends { capabilities?: infer C } ? C : never) : never; setup?: (client: Client) => void } = {},
+): Promise<Client> {
   const headers = options.headers ?? {};
-  const client = new Client({ name: 'warden-test-client', version: '1.0.0' }, { capabilities: {} });
+  const client = new Client({ name: 'warden-test-client', version: '1.0.0' }, { capabilities: options.capabilities ?? {} });
+  options.setup?.(client); // request handlers (sampling, elicitation, roots) before the handshake
   let clientTransport;
   switch (transport) {
     case 'streamable-http':

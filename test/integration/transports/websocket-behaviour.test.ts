@@ -13,6 +13,7 @@ describe('WebSocket through mcp-warden', () => {
   let upstreamServer: WebSocketServer;
   const upstreamSockets: WebSocket[] = [];
   const upstreamReceived: string[] = [];
+  let pendingCall: number | undefined;
   let warden: TestWarden;
 
   before(async () => {
@@ -25,6 +26,14 @@ describe('WebSocket through mcp-warden', () => {
         upstreamReceived.push(text);
         const message = JSON.parse(text) as { id?: number; method?: string };
         if (message.method === 'close-me') ws.close(4001, 'upstream says bye');
+        else if (message.method === 'tools/call') {
+          // A server→client request first; the tool result carries the client's answer.
+          ws.send(JSON.stringify({ jsonrpc: '2.0', id: 900, method: 'sampling/createMessage', params: { messages: [], maxTokens: 5 } }));
+          pendingCall = message.id;
+        } else if (message.id === 900 && pendingCall !== undefined) {
+          ws.send(JSON.stringify({ jsonrpc: '2.0', id: pendingCall, result: { content: [{ type: 'text', text: `client said ${text}` }] } }));
+          pendingCall = undefined;
+        }
         else if (message.id !== undefined) ws.send(JSON.stringify({ jsonrpc: '2.0', id: message.id, result: { echoed: message.method } }));
       });
     });
@@ -49,6 +58,22 @@ describe('WebSocket through mcp-warden', () => {
     ws.send('{"jsonrpc":"2.0","id":1,"method":"ping"}');
     const [reply] = (await once(ws, 'message')) as [Buffer];
     assert.deepEqual(JSON.parse(reply.toString()), { jsonrpc: '2.0', id: 1, result: { echoed: 'ping' } });
+    ws.close();
+  });
+
+  it('relays a server→client request and the client\'s answer through the pipeline', async () => {
+    const ws = await connect();
+    ws.send('{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"ask","arguments":{}}}');
+    const [request] = (await once(ws, 'message')) as [Buffer];
+    const sampling = JSON.parse(request.toString()) as { id: number; method: string };
+    assert.equal(sampling.method, 'sampling/createMessage');
+    ws.send(JSON.stringify({ jsonrpc: '2.0', id: sampling.id, result: { role: 'assistant', model: 'm', content: { type: 'text', text: 'yes' } } }));
+    const [result] = (await once(ws, 'message')) as [Buffer];
+    const parsed = JSON.parse(result.toString()) as { id: number; result: { content: { text: string }[] } };
+    assert.equal(parsed.id, 7);
+    assert.match(parsed.result.content[0]!.text, /client said .*"id":900.*"text":"yes"/);
+    const metrics = await (await fetch(warden.url('/metrics'))).text();
+    assert.match(metrics, /mcp_warden_messages_total\{transport="websocket",upstream="ws",direction="to_client",method="sampling\/createMessage",outcome="forwarded"\} [1-9]/);
     ws.close();
   });
 
