@@ -72,7 +72,7 @@ export async function composeWarden(deps: ComposeDeps): Promise<WardenParts> {
 
   void deps;
   return {
-    pipeline: new Pipeline([...toServer, ...toClient], observers),
+    pipeline: new Pipeline({ toServer, toClient }, observers),
     authenticator,
     sessionGuard,
     upstreamCredentials,

@@ -12,13 +12,17 @@ export class Pipeline {
   readonly #toClient: readonly Stage[] | null;
   readonly #observers: readonly PipelineObserver[] | null;
 
-  constructor(stages: readonly Stage[], observers: readonly PipelineObserver[] = []) {
-    const compile = (d: Direction) => {
-      const list = stages.filter((s) => s.directions.includes(d));
-      return list.length === 0 ? null : list;
+  /**
+   * `stages` lists the stages per direction, in the order they run (compose decides it). A stage
+   * listed for a direction it does not declare in `directions` is left out of that list.
+   */
+  constructor(stages: { readonly toServer: readonly Stage[]; readonly toClient: readonly Stage[] }, observers: readonly PipelineObserver[] = []) {
+    const compile = (list: readonly Stage[], d: Direction) => {
+      const kept = list.filter((s) => s.directions.includes(d));
+      return kept.length === 0 ? null : kept;
     };
-    this.#toServer = compile('to_server');
-    this.#toClient = compile('to_client');
+    this.#toServer = compile(stages.toServer, 'to_server');
+    this.#toClient = compile(stages.toClient, 'to_client');
     this.#observers = observers.length === 0 ? null : observers;
   }
 

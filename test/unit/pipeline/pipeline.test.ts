@@ -26,26 +26,28 @@ const stage = (name: string, directions: Stage['directions'], process: Stage['pr
 describe('Pipeline', () => {
   it('forwards untouched when no stage applies, keeping the raw bytes', async () => {
     const ctx = context();
-    const outcome = await new Pipeline([]).run(ctx);
+    const outcome = await new Pipeline({ toServer: [], toClient: [] }).run(ctx);
     assert.deepEqual(outcome, { action: 'forward', message: ctx.message, mutated: false });
     assert.ok(ctx.raw);
   });
 
   it('runs only the stages of the message direction, in order', async () => {
     const seen: string[] = [];
-    const p = new Pipeline([
-      stage('a', ['to_server'], () => (seen.push('a'), PASS)),
-      stage('b', ['to_client'], () => (seen.push('b'), PASS)),
-      stage('c', ['to_server', 'to_client'], () => (seen.push('c'), PASS)),
-    ]);
+    const a = stage('a', ['to_server'], () => (seen.push('a'), PASS));
+    const b = stage('b', ['to_client'], () => (seen.push('b'), PASS));
+    const c = stage('c', ['to_server', 'to_client'], () => (seen.push('c'), PASS));
+    const p = new Pipeline({ toServer: [a, c], toClient: [c, b] });
     await p.run(context('to_server'));
-    assert.deepEqual(seen, ['a', 'c']);
+    assert.deepEqual(seen, ['a', 'c'], 'a stage in both lists runs once per message');
+    seen.length = 0;
+    await p.run(context('to_client'));
+    assert.deepEqual(seen, ['c', 'b']);
   });
 
   it('a mutation drops the raw bytes so the transport re-serialises what was evaluated', async () => {
     const ctx = context();
     const changed = { jsonrpc: '2.0' as const, id: 1, method: 'tools/call', params: { name: 'other' } };
-    const outcome = await new Pipeline([stage('m', ['to_server'], () => mutate(changed))]).run(ctx);
+    const outcome = await new Pipeline({ toServer: [stage('m', ['to_server'], () => mutate(changed))], toClient: [] }).run(ctx);
     assert.equal(outcome.action, 'forward');
     assert.equal(outcome.action === 'forward' && outcome.mutated, true);
     assert.equal(ctx.raw, undefined);
@@ -54,10 +56,10 @@ describe('Pipeline', () => {
 
   it('the first reject ends the chain', async () => {
     let reached = false;
-    const p = new Pipeline([
-      stage('deny', ['to_server'], () => reject(new WardenError('WARDEN_ERR_POLICY_DENIED'))),
-      stage('later', ['to_server'], () => ((reached = true), PASS)),
-    ]);
+    const p = new Pipeline({
+      toServer: [stage('deny', ['to_server'], () => reject(new WardenError('WARDEN_ERR_POLICY_DENIED'))), stage('later', ['to_server'], () => ((reached = true), PASS))],
+      toClient: [],
+    });
     const outcome = await p.run(context());
     assert.equal(outcome.action, 'reject');
     assert.equal(outcome.action === 'reject' && outcome.stage, 'deny');
@@ -65,14 +67,14 @@ describe('Pipeline', () => {
   });
 
   it('a stage that throws is a reject (fail closed), never a pass', async () => {
-    const outcome = await new Pipeline([stage('boom', ['to_server'], () => { throw new Error('bug'); })]).run(context());
+    const outcome = await new Pipeline({ toServer: [stage('boom', ['to_server'], () => { throw new Error('bug'); })], toClient: [] }).run(context());
     assert.equal(outcome.action, 'reject');
     assert.equal(outcome.action === 'reject' && outcome.error.code, 'WARDEN_ERR_INTERNAL_ERROR');
   });
 
   it('observers see every outcome, and a failing observer changes nothing', async () => {
     const seen: PipelineOutcome[] = [];
-    const p = new Pipeline([], [{ onOutcome: () => { throw new Error('observer bug'); } }, { onOutcome: (_c, o) => seen.push(o) }]);
+    const p = new Pipeline({ toServer: [], toClient: [] }, [{ onOutcome: () => { throw new Error('observer bug'); } }, { onOutcome: (_c, o) => seen.push(o) }]);
     const outcome = await p.run(context());
     assert.equal(outcome.action, 'forward');
     assert.equal(seen.length, 1);
