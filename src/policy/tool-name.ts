@@ -4,6 +4,8 @@
  * Cyrillic/Greek lookalikes of Latin letters. Deny rules are matched against this form as well as
  * the exact name, so `GET-ENV`, `get-env ` or `gеt-env` (Cyrillic е) are refused like `get-env`.
  */
+// Variation selectors and joiners are exactly the characters to strip here, alone or combined.
+// eslint-disable-next-line no-misleading-character-class
 const INVISIBLE = /[\s\u00AD\u034F\u061C\u115F\u1160\u17B4\u17B5\u180B-\u180F\u200B-\u200F\u202A-\u202E\u2060-\u206F\u3164\uFE00-\uFE0F\uFEFF\uFFA0]|\uDB40[\uDC00-\uDDEF]/g;
 
 const LOOKALIKES: Readonly<Record<string, string>> = {
