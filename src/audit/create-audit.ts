@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
-import { isAbsolute, join, resolve } from 'node:path';
+import { isAbsolute, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import type { WardenError } from '../errors/warden-error.ts';
 import type { AuditPort } from '../pipeline/audit-port.ts';
@@ -9,7 +8,7 @@ import type { PipelineObserver } from '../pipeline/stage.ts';
 import { sinkName, type AuditConfig } from './audit-config.ts';
 import { auditErrors } from './audit-metrics.ts';
 import type { ExchangeFacts } from './audit-facts.ts';
-import { loadSigningKey, publicPem } from './chain.ts';
+import { loadSigningKey } from './chain.ts';
 import { ExchangeTracker } from './exchange-tracker.ts';
 import { toOcsf } from './ocsf-event.ts';
 import { SecurityEventPort } from './security-events.ts';
@@ -76,7 +75,6 @@ export async function createAudit(deps: AuditDeps): Promise<Audit> {
     logger: log,
     ...(key !== undefined ? { checkpoint: { key, keyId: cp.key_id, everyEvents: cp.every_events, intervalMs: cp.interval_ms } } : {}),
   });
-  if (key !== undefined) await writeFile(join(spool.dir, 'checkpoint-public-key.pem'), publicPem(key));
 
   const emit = (facts: ExchangeFacts) => spool.append(toOcsf(facts, randomUUID(), Date.now()));
   const onError = (err: unknown) => {

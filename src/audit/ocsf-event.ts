@@ -37,6 +37,10 @@ function drop<T extends Record<string, unknown>>(o: T): T {
   return o;
 }
 
+function nonEmpty<T extends Record<string, unknown>>(o: T): T | undefined {
+  return Object.keys(o).length === 0 ? undefined : o;
+}
+
 function userTypeId(roles: readonly string[] | undefined): number {
   if (roles === undefined) return 0;
   return roles.includes('admin') ? 2 : 1;
@@ -88,7 +92,7 @@ export function toOcsf(f: ExchangeFacts, uid: string, now: number): OcsfEvent {
       operation,
       version: f.protocolVersion,
       service: f.upstream !== undefined ? { name: f.upstream } : undefined,
-      request: drop({ uid: requestUid, data: drop({ tool: f.tool, resource_uri: f.resourceUri, prompt: f.prompt, arguments_sha256: f.argsDigest, arguments: f.args }) }),
+      request: drop({ uid: requestUid, data: nonEmpty(drop({ tool: f.tool, resource_uri: f.resourceUri, prompt: f.prompt, arguments_sha256: f.argsDigest, arguments: f.args })) }),
       response: f.source === 'exchange' && f.messageKind !== 'notification'
         ? drop({
             code: f.jsonrpcErrorCode,

@@ -1,11 +1,11 @@
 import type { KeyObject } from 'node:crypto';
-import { mkdir, open, readFile, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readFile, stat, unlink, writeFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { WardenError } from '../../errors/warden-error.ts';
 import { auditDropped, auditErrors, auditEventsWritten, auditSpoolBytes, auditSpoolFull } from '../audit-metrics.ts';
 import { canonicalJson } from '../canonical-json.ts';
-import { GENESIS_HASH, eventHash, linkOf, signCheckpoint } from '../chain.ts';
+import { GENESIS_HASH, eventHash, linkOf, publicPem, signCheckpoint } from '../chain.ts';
 import type { OcsfEvent } from '../ocsf-event.ts';
 import { CURSOR_DIR, SEGMENT_DIR, acquireLock, fileSize, firstSeqOf, listSegments, recoverTail, segmentPath, writeAtomic } from './segment-files.ts';
 import { readFrom, type Cursor, type SpoolEntry, type SpoolView } from './spool-reader.ts';
@@ -73,6 +73,8 @@ export class Spool implements SpoolView {
     this.#release = await acquireLock(o.dir);
     await mkdir(join(o.dir, SEGMENT_DIR), { recursive: true });
     await mkdir(join(o.dir, CURSOR_DIR), { recursive: true });
+    // For convenience; an auditor verifies with their own copy of the public key.
+    if (o.checkpoint !== undefined) await writeFile(join(o.dir, 'checkpoint-public-key.pem'), publicPem(o.checkpoint.key));
     const list = await listSegments(o.dir);
     for (const s of list) this.#segments.set(s, { bytes: await fileSize(segmentPath(o.dir, s)), firstSeq: await firstSeqOf(segmentPath(o.dir, s)) });
     // Recover the chain head from the newest segment that holds an event.
@@ -160,20 +162,39 @@ export class Spool implements SpoolView {
     if (cp !== undefined && this.#seq > this.#lastCheckpointSeq && (this.#checkpointDue || this.#seq - this.#lastCheckpointSeq >= cp.everyEvents)) {
       lines.push(canonicalJson(signCheckpoint({ replica_id: this.#o.replicaId, seq: this.#seq, hash: this.#prevHash, time: new Date().toISOString(), key_id: cp.keyId }, cp.key)));
     }
-    const buf = Buffer.from(`${lines.join('\n')}\n`);
+    let written = 0;
     try {
-      await (this.#fh as FileHandle).write(buf);
-      if (this.#o.fsync === 'always') await (this.#fh as FileHandle).sync();
-      else this.#dirty = true;
+      // Cut the batch at segment boundaries so that a segment stays near segment_bytes.
+      let chunk: string[] = [];
+      let chunkBytes = 0;
+      const info = () => this.#segments.get(this.#current) as SegmentInfo;
+      for (let i = 0; i < lines.length; i++) {
+        const line = `${lines[i] as string}\n`;
+        chunk.push(line);
+        chunkBytes += Buffer.byteLength(line);
+        if (info().bytes + chunkBytes >= this.#o.segmentBytes || i === lines.length - 1) {
+          await this.#write(chunk.join(''), seq0 + written + 1, chunk.length);
+          written += chunk.length;
+          chunk = [];
+          chunkBytes = 0;
+          if (info().bytes >= this.#o.segmentBytes) await this.#rotate();
+        }
+      }
     } catch (err) {
-      // Nothing is lost: the events go back in front of the queue with their sequence undone.
-      this.#seq = seq0;
-      this.#prevHash = hash0;
-      this.#buffer = [...events, ...this.#buffer];
+      // Nothing is lost: unwritten events go back in front of the queue with their sequence undone.
+      // A partial write would leave half a record: cut the segment back to its last whole record.
+      await this.#fh?.truncate(this.#segments.get(this.#current)?.bytes ?? 0).catch(() => {});
+      const unwritten = events.slice(Math.min(written, events.length));
+      if (written < events.length) {
+        this.#seq = seq0 + written;
+        this.#prevHash = written === 0 ? hash0 : eventHash(lines[written - 1] as string);
+        this.#buffer = [...unwritten, ...this.#buffer];
+      }
       this.#writeError = (err as NodeJS.ErrnoException).code ?? 'write failed';
       this.#o.logger.error({ err }, 'audit spool: write failed; new requests are refused until it recovers');
       setTimeout(() => this.#schedule(), 1000).unref();
       this.#updateGauges();
+      this.#notify();
       return;
     }
     this.#writeError = undefined;
@@ -181,13 +202,19 @@ export class Spool implements SpoolView {
       this.#lastCheckpointSeq = this.#seq;
       this.#checkpointDue = false;
     }
-    const info = this.#segments.get(this.#current) as SegmentInfo;
-    info.bytes += buf.length;
-    info.firstSeq ??= events.length > 0 ? seq0 + 1 : undefined;
     auditEventsWritten.inc(events.length);
-    if (info.bytes >= this.#o.segmentBytes) await this.#rotate();
     await this.#enforceCapacity();
     this.#notify();
+  }
+
+  async #write(text: string, firstSeq: number, count: number): Promise<void> {
+    const buf = Buffer.from(text);
+    await (this.#fh as FileHandle).write(buf);
+    if (this.#o.fsync === 'always') await (this.#fh as FileHandle).sync();
+    else this.#dirty = true;
+    const info = this.#segments.get(this.#current) as SegmentInfo;
+    info.bytes += buf.length;
+    if (info.firstSeq === undefined && count > 0 && firstSeq <= this.#seq) info.firstSeq = firstSeq;
   }
 
   async #rotate(): Promise<void> {

@@ -1,0 +1,31 @@
+import { generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { toOcsf, type OcsfEvent } from '../../../src/audit/ocsf-event.ts';
+import { Spool, type SpoolOptions } from '../../../src/audit/spool/spool.ts';
+import { ALICE } from './contexts.ts';
+
+export const silent = pino({ level: 'silent' });
+
+export function tempDir(prefix = 'warden-audit-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+export function ed25519(): { privateKey: KeyObject; publicKey: KeyObject } {
+  return generateKeyPairSync('ed25519');
+}
+
+let n = 0;
+export function sampleEvent(i = n++): OcsfEvent {
+  return toOcsf(
+    { source: 'exchange', eventCode: 'mcp.exchange', direction: 'to_server', messageKind: 'request', method: 'tools/call', tool: 'echo', jsonrpcId: i, principal: ALICE, clientIp: '127.0.0.1', upstream: 'everything', startedAt: Date.now(), durationMs: 1, outcome: 'success', message: `call ${i}` },
+    `uid-${i}`,
+    Date.now(),
+  );
+}
+
+export function openSpool(dir: string, overrides: Partial<SpoolOptions> = {}): Promise<Spool> {
+  return Spool.open({ dir, segmentBytes: 64 * 1024, maxBytes: 64 * 1024 * 1024, fullPolicy: 'block', fsync: 'batched', fsyncIntervalMs: 20, retentionMs: 0, replicaId: 'replica-a', logger: silent, ...overrides });
+}
