@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { mkdtemp, rename, rm, writeFile, cp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -103,7 +103,7 @@ describe('bundle loading and hot reload', () => {
   describe('an https bundle server (plain http on loopback for the test)', () => {
     let server: Server;
     let url: string;
-    let reply: (req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse) => void;
+    let reply: (req: IncomingMessage, res: ServerResponse) => void;
     const requests: { etag: string | undefined }[] = [];
     before(async () => {
       server = createServer((req, res) => {
@@ -118,7 +118,7 @@ describe('bundle loading and hot reload', () => {
       await new Promise((r) => server.close(r));
     });
 
-    const serve = (bytes: Buffer, etag: string) => (req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse) => {
+    const serve = (bytes: Buffer, etag: string) => (req: IncomingMessage, res: ServerResponse) => {
       if (req.headers['if-none-match'] === etag) res.writeHead(304).end();
       else res.writeHead(200, { 'content-type': 'application/gzip', etag }).end(bytes);
     };
@@ -136,7 +136,7 @@ describe('bundle loading and hot reload', () => {
         await parts.reload();
         assert.equal(requests.at(-1)?.etag, '"1"');
         const refusedBefore = audit.events.filter((e) => e.type === 'policy.bundle_refused').length;
-        const bad: ((req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse) => void)[] = [
+        const bad: ((req: IncomingMessage, res: ServerResponse) => void)[] = [
           (_q, res) => res.writeHead(500).end('oops'),
           (_q, res) => res.writeHead(200, { etag: '"g"' }).end('<html>garbage</html>'),
           (_q, res) => res.writeHead(200, { etag: '"h"', 'content-length': String(8 * 1024 * 1024) }).end(Buffer.alloc(8 * 1024 * 1024)),
