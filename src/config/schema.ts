@@ -7,6 +7,14 @@ import { redactionConfigSchema } from '../redact/redaction-config.ts';
 import { tlsConfigSchema } from '../tls/tls-config.ts';
 
 /**
+ * An integer that may also be written as a string of digits, because `${env:PORT}` substitutes
+ * strings. Only digits: an empty or unset-looking value never becomes 0.
+ */
+export function integer(refine: (n: z.ZodNumber) => z.ZodNumber = (n) => n) {
+  return z.preprocess((v) => (typeof v === 'string' && /^[0-9]+$/.test(v) ? Number(v) : v), refine(z.number().int()));
+}
+
+/**
  * The config contract (DESIGN.md). Keys are public and stable. Every object is strict, so a typo
  * is an error naming the key rather than a silently ignored setting.
  */
@@ -16,7 +24,7 @@ const tlsSchema = tlsConfigSchema;
 export const listenSchema = z
   .object({
     host: z.string().default('127.0.0.1'),
-    port: z.number().int().min(0).max(65535).default(8080),
+    port: integer((n) => n.min(0).max(65535)).default(8080),
     tls: tlsSchema,
   })
   .strict();
@@ -31,7 +39,7 @@ export const upstreamSchema = z
     /** Where the proxy serves it. For sse, the GET stream path; the POST path is `<path>/message`. */
     path: pathSchema,
     /** Milliseconds to wait for upstream response headers. */
-    timeout_ms: z.number().int().positive().default(60_000),
+    timeout_ms: integer((n) => n.positive()).default(60_000),
     /** The proxy's own credential for this upstream (authn/upstream-credential-config.ts). */
     auth: upstreamCredentialSchema.optional(),
   })
@@ -40,9 +48,9 @@ export const upstreamSchema = z
 export const limitsSchema = z
   .object({
     /** Largest single JSON-RPC message (or batch), either direction, in bytes. */
-    max_message_bytes: z.number().int().positive().default(4 * 1024 * 1024),
+    max_message_bytes: integer((n) => n.positive()).default(4 * 1024 * 1024),
     /** Deepest JSON nesting accepted. */
-    max_json_depth: z.number().int().positive().default(64),
+    max_json_depth: integer((n) => n.positive()).default(64),
   })
   .strict()
   .default({ max_message_bytes: 4 * 1024 * 1024, max_json_depth: 64 });
@@ -60,7 +68,7 @@ export const httpSchema = z
 export const adminSchema = z
   .object({
     host: z.string().default('127.0.0.1'),
-    port: z.number().int().min(0).max(65535).default(9090),
+    port: integer((n) => n.min(0).max(65535)).default(9090),
     enabled: z.boolean().default(true),
   })
   .strict()
@@ -72,7 +80,7 @@ export const loggingSchema = z
   .default({ level: 'info' });
 
 export const shutdownSchema = z
-  .object({ grace_ms: z.number().int().min(0).default(10_000) })
+  .object({ grace_ms: integer((n) => n.min(0)).default(10_000) })
   .strict()
   .default({ grace_ms: 10_000 });
 

@@ -60,3 +60,15 @@ describe('config loading', () => {
     assert.equal(c.upstreams[0]!.transport, 'websocket');
   });
 });
+
+describe('config: integers from the environment', () => {
+  it('accepts ${env:PORT} for a port, and refuses a non-number', () => {
+    process.env.WARDEN_TEST_PORT = '8181';
+    const c = parseConfig(`${minimal}listen: {port: "\${env:WARDEN_TEST_PORT}"}\n`, 'c.yaml');
+    assert.equal(c.listen.port, 8181);
+    process.env.WARDEN_TEST_PORT = '80x';
+    assert.throws(() => parseConfig(`${minimal}listen: {port: "\${env:WARDEN_TEST_PORT}"}\n`, 'c.yaml'), /listen\.port:/);
+    process.env.WARDEN_TEST_PORT = '';
+    assert.throws(() => parseConfig(`${minimal}listen: {port: "\${env:WARDEN_TEST_PORT}"}\n`, 'c.yaml'), /listen\.port:/);
+  });
+});
