@@ -25,10 +25,10 @@ function describe(s: Status): string {
 }
 
 /** `mcp-warden edit-mode on|off|status`; a client of the admin API. Returns the exit code. */
-export async function runEditModeCommand(argv: string[]): Promise<number> {
+export async function runEditModeCommand(argv: string[], io: { stdout: Pick<NodeJS.WritableStream, 'write'>; stderr: Pick<NodeJS.WritableStream, 'write'> } = process): Promise<number> {
   const [sub, ...rest] = argv;
   if (sub === undefined || sub === '--help' || sub === '-h' || sub === 'help') {
-    process.stdout.write(HELP);
+    io.stdout.write(HELP);
     return sub === undefined ? 2 : 0;
   }
   let values;
@@ -45,22 +45,22 @@ export async function runEditModeCommand(argv: string[]): Promise<number> {
       strict: true,
     }));
   } catch (err) {
-    process.stderr.write(`mcp-warden edit-mode: ${(err as Error).message}\n\n${HELP}`);
+    io.stderr.write(`mcp-warden edit-mode: ${(err as Error).message}\n\n${HELP}`);
     return 2;
   }
   if (!['on', 'off', 'status'].includes(sub)) {
-    process.stderr.write(`mcp-warden edit-mode: unknown subcommand '${sub}'\n\n${HELP}`);
+    io.stderr.write(`mcp-warden edit-mode: unknown subcommand '${sub}'\n\n${HELP}`);
     return 2;
   }
   if (sub !== 'status' && values.upstream === undefined) {
-    process.stderr.write('mcp-warden edit-mode: --upstream NAME is required\n');
+    io.stderr.write('mcp-warden edit-mode: --upstream NAME is required\n');
     return 2;
   }
   let minutes: number | undefined;
   if (values.minutes !== undefined) {
     minutes = Number(values.minutes);
     if (!Number.isFinite(minutes) || minutes <= 0) {
-      process.stderr.write('mcp-warden edit-mode: --minutes must be a positive number\n');
+      io.stderr.write('mcp-warden edit-mode: --minutes must be a positive number\n');
       return 2;
     }
   }
@@ -78,18 +78,18 @@ export async function runEditModeCommand(argv: string[]): Promise<number> {
   try {
     res = await fetch(url, { ...init, signal: AbortSignal.timeout(10_000) });
   } catch (err) {
-    process.stderr.write(`mcp-warden edit-mode: cannot reach the admin API at ${base}: ${(err as Error).cause instanceof Error ? ((err as Error).cause as Error).message : (err as Error).message}\n`);
+    io.stderr.write(`mcp-warden edit-mode: cannot reach the admin API at ${base}: ${(err as Error).cause instanceof Error ? ((err as Error).cause as Error).message : (err as Error).message}\n`);
     return 1;
   }
   const body = (await res.json().catch(() => ({}))) as { error?: string; upstreams?: Status[] } & Partial<Status>;
   if (!res.ok) {
-    process.stderr.write(`mcp-warden edit-mode: HTTP ${res.status}: ${body.error ?? res.statusText}\n`);
+    io.stderr.write(`mcp-warden edit-mode: HTTP ${res.status}: ${body.error ?? res.statusText}\n`);
     return 1;
   }
-  if (values.json) process.stdout.write(`${JSON.stringify(body)}\n`);
+  if (values.json) io.stdout.write(`${JSON.stringify(body)}\n`);
   else {
     const list = body.upstreams ?? [body as Status];
-    for (const s of list) process.stdout.write(`${describe(s)}\n`);
+    for (const s of list) io.stdout.write(`${describe(s)}\n`);
   }
   return 0;
 }
