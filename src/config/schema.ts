@@ -70,6 +70,8 @@ export const adminSchema = z
     host: z.string().default('127.0.0.1'),
     port: integer((n) => n.min(0).max(65535)).default(9090),
     enabled: z.boolean().default(true),
+    /** Hex SHA-256 of a bearer token that stands for an admin principal (or MCP_WARDEN_ADMIN_TOKEN_SHA256). */
+    token_sha256: z.string().regex(/^[0-9a-fA-F]{64}$/, 'the SHA-256 of the token, 64 hex characters').optional(),
   })
   .strict()
   .default({ host: '127.0.0.1', port: 9090, enabled: true });
