@@ -106,6 +106,8 @@ const checkpointSchema = z
 export const auditConfigSchema = z
   .object({
     enabled: z.boolean().default(true),
+    /** Names this replica in every event (one hash chain per replica). Default: $HOSTNAME, i.e. the pod name. */
+    replica_id: z.string().regex(/^[A-Za-z0-9._-]{1,128}$/).optional(),
     spool: spoolSchema.prefault({}),
     checkpoint: checkpointSchema.prefault({}),
     /** `digest`: SHA-256 of the canonical arguments only; `redacted`: also the arguments, redacted. */
@@ -128,6 +130,8 @@ export const auditConfigSchema = z
       if (s.type === 'syslog' && s.protocol === 'tcp' && s.tls !== undefined)
         ctx.addIssue({ code: 'custom', path: ['sinks', i, 'tls'], message: 'tls options need protocol tls (or relp)' });
     });
+    if (audit.spool.max_bytes < 2 * audit.spool.segment_bytes)
+      ctx.addIssue({ code: 'custom', path: ['spool', 'max_bytes'], message: 'must be at least twice spool.segment_bytes' });
     if (audit.checkpoint.signing_key !== undefined && audit.checkpoint.signing_key_file !== undefined)
       ctx.addIssue({ code: 'custom', path: ['checkpoint'], message: 'give signing_key or signing_key_file, not both' });
   })

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import type { WardenError } from '../errors/warden-error.ts';
@@ -38,6 +39,12 @@ export interface Audit {
   readonly spool: Spool | undefined;
   readonly shippers: readonly Shipper[];
   close(): Promise<void>;
+}
+
+/** `audit.replica_id`, else $HOSTNAME (the pod name in Kubernetes), else the host name. */
+export function replicaIdFor(config: AuditConfig): string {
+  const raw = config.replica_id ?? process.env.HOSTNAME ?? hostname();
+  return raw.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 128) || 'replica';
 }
 
 const NOOP_OBSERVER: PipelineObserver = { onOutcome: () => {} };

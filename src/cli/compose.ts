@@ -1,6 +1,7 @@
 import type { WardenConfig } from '../config/schema.ts';
 import type { WardenError } from '../errors/warden-error.ts';
-import { NO_AUDIT, type AuditPort } from '../pipeline/audit-port.ts';
+import { createAudit, replicaIdFor } from '../audit/create-audit.ts';
+import type { AuditPort } from '../pipeline/audit-port.ts';
 import type { Authenticator, SessionGuard, UpstreamCredentials } from '../pipeline/authenticator.ts';
 import { Pipeline } from '../pipeline/pipeline.ts';
 import { ANONYMOUS_VIEWER } from '../pipeline/principal.ts';
@@ -59,7 +60,12 @@ export async function composeWarden(deps: ComposeDeps): Promise<WardenParts> {
   const closers: (() => Promise<void>)[] = [];
 
   // --- audit (issue 6) -------------------------------------------------------------------
-  const audit: AuditPort = NO_AUDIT;
+  const audited = await createAudit({ config: deps.config.audit, logger: deps.logger, baseDir: deps.baseDir, replicaId: replicaIdFor(deps.config.audit) });
+  const audit: AuditPort = audited.port;
+  observers.push(audited.observer);
+  admission.push(audited.admission);
+  readiness.push(audited.readiness);
+  closers.push(() => audited.close());
 
   // --- authn (issue 4) -------------------------------------------------------------------
   const authenticator: Authenticator = { authenticate: async () => ({ ok: true, principal: ANONYMOUS_VIEWER }) };
