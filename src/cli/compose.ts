@@ -9,6 +9,7 @@ import type { PipelineObserver, Stage } from '../pipeline/stage.ts';
 import type { StateStore } from '../state/state-store.ts';
 import type { Logger } from 'pino';
 import type { AdminRoute, PublicRoute } from '../admin/admin-route.ts';
+import { createPolicyStages } from '../policy/create-policy-stages.ts';
 import type { SecureContextOptions, TlsOptions } from 'node:tls';
 
 /** A TLS listener: options for https.createServer, and a way to be told when certificates change. */
@@ -73,6 +74,22 @@ export async function composeWarden(deps: ComposeDeps): Promise<WardenParts> {
   const upstreamCredentials: UpstreamCredentials = { headersFor: () => ({}) };
 
   // --- policy (issue 3) ------------------------------------------------------------------
+  // Built-in redaction entity types (data.warden.redaction.types): the default policy redacts all of
+  // them minus exemptions. TODO(lead): BUILTIN_ENTITY_TYPES from redact/entity-types.ts once committed.
+  const redactionTypes: readonly string[] = [];
+  const policy = await createPolicyStages({
+    config: deps.config.policy,
+    state: deps.state,
+    audit,
+    logger: deps.logger,
+    baseDir: deps.baseDir,
+    redactionTypes,
+    upstreams: deps.config.upstreams.map((u) => u.name),
+  });
+  toServer.push(...policy.stages);
+  toClient.push(...policy.stages); // before redaction: list replies are filtered first
+  adminRoutes.push(...policy.adminRoutes);
+  closers.push(policy.close);
 
   // --- redaction (issue 5) ---------------------------------------------------------------
 
