@@ -58,4 +58,8 @@ exempt_types contains t if {
 	some t in e.types
 }
 
-redact := [t | some t in redaction_types; not t in exempt_types]
+# Computed once into a local: the set is then not re-derived for every type.
+redact := r if {
+	exempt := exempt_types
+	r := [t | some t in redaction_types; not t in exempt]
+}
