@@ -19,6 +19,8 @@ const common = {
   format: z.enum(['ocsf', 'ecs', 'cef']).default('ocsf'),
   /** Most events per delivery (one HTTP request, one RELP window's worth). */
   batch_size: z.number().int().min(1).max(10_000).default(500),
+  /** How long to wait for more events after a short read, so that a batch is not one event. */
+  linger_ms: z.number().int().min(0).max(10_000).default(20),
   retry: retrySchema,
 };
 

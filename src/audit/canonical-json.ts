@@ -1,10 +1,13 @@
-import { createHash } from 'node:crypto';
+import * as crypto from 'node:crypto';
 
 /**
  * Canonical JSON: object keys sorted by UTF-16 code units (as JSON.stringify would compare them),
  * no whitespace, `undefined` members dropped. The same value always gives the same bytes, so a
  * digest of it is stable across processes and verifiers (the hash chain and argument digests).
  */
+/** Keys that JSON.stringify would not escape (the common case), quoted without calling it. */
+const SAFE_KEY = /^[A-Za-z0-9_@.$-]*$/;
+
 export function canonicalJson(value: unknown): string {
   if (value === null || typeof value !== 'object') {
     const s = JSON.stringify(value);
@@ -27,11 +30,15 @@ export function canonicalJson(value: unknown): string {
     if (member === undefined || typeof member === 'function') continue;
     if (!first) out += ',';
     first = false;
-    out += `${JSON.stringify(key)}:${canonicalJson(member)}`;
+    out += `${SAFE_KEY.test(key) ? `"${key}"` : JSON.stringify(key)}:${canonicalJson(member)}`;
   }
   return `${out}}`;
 }
 
+type OneShotHash = (algorithm: string, data: string, encoding: 'hex') => string;
+/** crypto.hash (Node >= 20.12) skips the Hash object; createHash where it is missing. */
+const oneShot = (crypto as unknown as { hash?: OneShotHash }).hash;
+
 export function sha256Hex(text: string): string {
-  return createHash('sha256').update(text, 'utf8').digest('hex');
+  return oneShot !== undefined ? oneShot('sha256', text, 'hex') : crypto.createHash('sha256').update(text, 'utf8').digest('hex');
 }

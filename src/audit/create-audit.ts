@@ -92,7 +92,7 @@ export async function createAudit(deps: AuditDeps): Promise<Audit> {
   const port = new SecurityEventPort(emit, onError);
   const shippers = sinks.map((sink, i) => {
     const cfg = config.sinks[i];
-    return new Shipper(spool, sink, { batchSize: cfg?.batch_size ?? 500, retry: { initialMs: cfg?.retry.initial_ms ?? 200, maxMs: cfg?.retry.max_ms ?? 30_000 }, logger: log });
+    return new Shipper(spool, sink, { batchSize: cfg?.batch_size ?? 500, lingerMs: cfg?.linger_ms ?? 20, retry: { initialMs: cfg?.retry.initial_ms ?? 200, maxMs: cfg?.retry.max_ms ?? 30_000 }, logger: log });
   });
   for (const sh of shippers) await sh.start();
   log.info({ spool: spool.dir, sinks: sinks.map((x) => ({ name: x.name, type: x.type })), resumed_at_seq: spool.seqAtOpen, signed: key !== undefined }, 'audit started');

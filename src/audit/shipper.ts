@@ -8,6 +8,8 @@ import type { Cursor } from './spool/spool-reader.ts';
 
 export interface ShipperOptions {
   readonly batchSize: number;
+  /** After a short read, wait this long for more events so that batches are not one event each. */
+  readonly lingerMs?: number;
   readonly retry: { readonly initialMs: number; readonly maxMs: number };
   readonly logger: Logger;
 }
@@ -56,6 +58,10 @@ export class Shipper {
       let entries;
       try {
         ({ entries } = await this.#spool.read(cursor, this.#o.batchSize));
+        if (entries.length > 0 && entries.length < this.#o.batchSize && (this.#o.lingerMs ?? 0) > 0 && attempt === 0) {
+          await this.#sleep(this.#o.lingerMs as number);
+          ({ entries } = await this.#spool.read(cursor, this.#o.batchSize));
+        }
       } catch (err) {
         this.#o.logger.error({ err, sink: name }, 'audit: cannot read the spool');
         await this.#sleep(1000);

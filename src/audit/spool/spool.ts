@@ -23,6 +23,17 @@ export interface SpoolOptions {
   readonly logger: Logger;
 }
 
+interface Rec {
+  readonly line: string;
+  readonly event: OcsfEvent | undefined;
+  readonly seq: number;
+  bytes?: number;
+}
+
+/** Committed entries kept in memory for sinks that keep up (bounded). */
+const RECENT_MAX = 8192;
+const CURSOR_PERSIST_MS = 250;
+
 interface SegmentInfo {
   bytes: number;
   firstSeq: number | undefined;
@@ -40,6 +51,10 @@ export class Spool implements SpoolView {
   readonly #segments = new Map<number, SegmentInfo>();
   readonly #cursors = new Map<string, Cursor>();
   readonly #waiters = new Set<() => void>();
+  readonly #persisted = new Map<string, Cursor>();
+  readonly #persistedAt = new Map<string, number>();
+  readonly #persistTimers = new Map<string, NodeJS.Timeout>();
+  #recent: SpoolEntry[] = [];
   #current = 0;
   #fh: FileHandle | undefined;
   #seq = 0;
@@ -150,6 +165,7 @@ export class Spool implements SpoolView {
     const seq0 = this.#seq;
     const hash0 = this.#prevHash;
     const lines: string[] = [];
+    const records: Rec[] = [];
     for (const ev of events) {
       const seq = ++this.#seq;
       ev.metadata.sequence = seq;
@@ -157,24 +173,28 @@ export class Spool implements SpoolView {
       const line = canonicalJson(ev);
       this.#prevHash = eventHash(line);
       lines.push(line);
+      records.push({ line, event: ev, seq });
     }
     const cp = this.#o.checkpoint;
     if (cp !== undefined && this.#seq > this.#lastCheckpointSeq && (this.#checkpointDue || this.#seq - this.#lastCheckpointSeq >= cp.everyEvents)) {
-      lines.push(canonicalJson(signCheckpoint({ replica_id: this.#o.replicaId, seq: this.#seq, hash: this.#prevHash, time: new Date().toISOString(), key_id: cp.keyId }, cp.key)));
+      const line = canonicalJson(signCheckpoint({ replica_id: this.#o.replicaId, seq: this.#seq, hash: this.#prevHash, time: new Date().toISOString(), key_id: cp.keyId }, cp.key));
+      lines.push(line);
+      records.push({ line, event: undefined, seq: this.#seq });
     }
     let written = 0;
     try {
       // Cut the batch at segment boundaries so that a segment stays near segment_bytes.
-      let chunk: string[] = [];
+      let chunk: Rec[] = [];
       let chunkBytes = 0;
       const info = () => this.#segments.get(this.#current) as SegmentInfo;
-      for (let i = 0; i < lines.length; i++) {
-        const line = `${lines[i] as string}\n`;
-        chunk.push(line);
-        chunkBytes += Buffer.byteLength(line);
-        if (info().bytes + chunkBytes >= this.#o.segmentBytes || i === lines.length - 1) {
-          await this.#write(chunk.join(''), seq0 + written + 1, chunk.length);
-          written += chunk.length;
+      for (let i = 0; i < records.length; i++) {
+        const rec = records[i] as Rec;
+        rec.bytes = Buffer.byteLength(rec.line) + 1;
+        chunk.push(rec);
+        chunkBytes += rec.bytes;
+        if (info().bytes + chunkBytes >= this.#o.segmentBytes || i === records.length - 1) {
+          await this.#write(chunk);
+          written += chunk.filter((r) => r.event !== undefined).length;
           chunk = [];
           chunkBytes = 0;
           if (info().bytes >= this.#o.segmentBytes) await this.#rotate();
@@ -207,14 +227,22 @@ export class Spool implements SpoolView {
     this.#notify();
   }
 
-  async #write(text: string, firstSeq: number, count: number): Promise<void> {
-    const buf = Buffer.from(text);
+  async #write(chunk: Rec[]): Promise<void> {
+    const buf = Buffer.from(chunk.map((r) => `${r.line}\n`).join(''));
     await (this.#fh as FileHandle).write(buf);
     if (this.#o.fsync === 'always') await (this.#fh as FileHandle).sync();
     else this.#dirty = true;
     const info = this.#segments.get(this.#current) as SegmentInfo;
+    // Committed: remember the entries so that sinks that keep up never read them back from disk.
+    let offset = info.bytes;
+    for (const r of chunk) {
+      offset += r.bytes as number;
+      if (r.event === undefined) continue;
+      info.firstSeq ??= r.seq;
+      this.#recent.push({ seq: r.seq, line: r.line, event: r.event, after: { segment: this.#current, offset, seq: r.seq } });
+    }
+    if (this.#recent.length > RECENT_MAX) this.#recent.splice(0, this.#recent.length - RECENT_MAX / 2);
     info.bytes += buf.length;
-    if (info.firstSeq === undefined && count > 0 && firstSeq <= this.#seq) info.firstSeq = firstSeq;
   }
 
   async #rotate(): Promise<void> {
@@ -250,6 +278,14 @@ export class Spool implements SpoolView {
   }
 
   read(cursor: Cursor, max: number): Promise<{ entries: SpoolEntry[]; next: Cursor }> {
+    const recent = this.#recent;
+    const first = recent[0];
+    // The next event is in memory (sequence numbers in `recent` are contiguous): no disk read, no parse.
+    if (first !== undefined && cursor.seq >= first.seq - 1) {
+      const entries = recent.slice(cursor.seq - first.seq + 1, cursor.seq - first.seq + 1 + max);
+      const last = entries[entries.length - 1];
+      if (last !== undefined) return Promise.resolve({ entries, next: last.after });
+    }
     return readFrom(this, cursor, max);
   }
 
@@ -275,18 +311,41 @@ export class Spool implements SpoolView {
       cursor = { segment: this.segmentList()[0] ?? 1, offset: 0, seq: 0 };
     }
     this.#cursors.set(sink, cursor);
+    this.#persisted.set(sink, cursor);
     return cursor;
   }
 
-  /** Stores the cursor of a sink that acknowledged everything up to it. */
+  /**
+   * Records that a sink acknowledged everything up to `cursor`. The cursor file is written at most
+   * every CURSOR_PERSIST_MS (and at close): a cursor on disk that lags only means duplicates after
+   * a crash, never a loss, and it saves a file write per batch.
+   */
   async ack(sink: string, cursor: Cursor): Promise<void> {
     this.#cursors.set(sink, cursor);
+    const now = Date.now();
+    if (now - (this.#persistedAt.get(sink) ?? 0) >= CURSOR_PERSIST_MS) await this.#persistCursor(sink);
+    else if (!this.#persistTimers.has(sink)) {
+      const t = setTimeout(() => {
+        this.#persistTimers.delete(sink);
+        this.#persistCursor(sink).catch((err: unknown) => this.#o.logger.error({ err, sink }, 'audit: cannot store a sink cursor'));
+      }, CURSOR_PERSIST_MS);
+      t.unref();
+      this.#persistTimers.set(sink, t);
+    }
+  }
+
+  async #persistCursor(sink: string): Promise<void> {
+    const cursor = this.#cursors.get(sink);
+    if (cursor === undefined) return;
+    this.#persistedAt.set(sink, Date.now());
     await writeAtomic(join(this.dir, CURSOR_DIR, `${sink}.json`), JSON.stringify(cursor));
+    // Retention follows what is on disk: a segment goes only once the stored cursors are past it.
+    this.#persisted.set(sink, cursor);
     await this.#enqueue(() => this.#retain());
   }
 
   async #retain(): Promise<void> {
-    const minSegment = this.#cursors.size === 0 ? this.#current : Math.min(...[...this.#cursors.values()].map((c) => c.segment));
+    const minSegment = this.#cursors.size === 0 ? this.#current : Math.min(...[...this.#cursors.keys()].map((k) => this.#persisted.get(k)?.segment ?? 0));
     for (const s of this.segmentList()) {
       if (s >= minSegment || s === this.#current) break;
       if (this.#o.retentionMs > 0) {
@@ -316,6 +375,7 @@ export class Spool implements SpoolView {
         if (first !== undefined) for (const c of this.#cursors.values()) lost = Math.max(lost, last - 1 - Math.max(c.seq, first - 1));
         await unlink(segmentPath(this.dir, oldest)).catch(() => {});
         this.#segments.delete(oldest);
+        this.#recent = this.#recent.filter((e) => e.seq >= last); // what is counted as lost is not delivered either
         if (lost > 0) {
           auditDropped.inc({ reason: 'drop_oldest' }, lost);
           this.#o.logger.error({ segment: oldest, events_lost: lost }, 'ALERT audit spool full: dropped the oldest segment before every sink acknowledged it');
@@ -351,6 +411,11 @@ export class Spool implements SpoolView {
   async close(): Promise<void> {
     if (this.#closed) return;
     for (const t of this.#timers) clearInterval(t);
+    for (const [sink, t] of this.#persistTimers) {
+      clearTimeout(t);
+      this.#persistTimers.delete(sink);
+    }
+    for (const sink of this.#cursors.keys()) await this.#persistCursor(sink);
     if (this.#o.checkpoint !== undefined) this.#checkpointDue = true;
     await this.#enqueue(() => this.#flush());
     this.#closed = true;

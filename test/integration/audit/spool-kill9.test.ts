@@ -70,7 +70,7 @@ describe('audit spool survives kill -9', () => {
       assert.equal(first.lastSeq, 100);
       assert.deepEqual(missing(unique, first.lastSeq), [], 'every event arrived');
       assert.ok(duplicates >= 20, 'the batch received but not acknowledged before the kill was sent again');
-      process.stdout.write(`# kill -9: ${first.lastSeq} events, ${receivedBeforeKill} received before the kill (40 acknowledged), ${duplicates} duplicates after restart\n`);
+      process.stdout.write(`# kill -9: ${first.lastSeq} events, ${receivedBeforeKill} received before the kill, ${duplicates} duplicates after restart\n`);
     } finally {
       server.closeAllConnections();
       await new Promise((r) => server.close(r));
