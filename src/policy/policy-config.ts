@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { defaultPolicyDataSchema } from './policy-data-schema.ts';
 
 /** One key that may sign policy bundles (`.signatures.json`, OPA's bundle signing format). */
 const signingKeySchema = z
@@ -65,6 +66,8 @@ const decisionCacheSchema = z
   .strict()
   .default({ enabled: true, max_entries: 10_000 });
 
+export const DEFAULT_ENTRYPOINT = 'mcp_warden/decision';
+
 /** `policy:` section. Owned by policy/; composed into the config schema by config/schema.ts. */
 export const policyConfigSchema = z
   .object({
@@ -84,7 +87,12 @@ export const policyConfigSchema = z
     /** The OPA CLI used to compile a directory of .rego (OPA_BIN overrides it). */
     opa_bin: z.string().optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((policy, ctx) => {
+    if (policy.entrypoint !== DEFAULT_ENTRYPOINT) return;
+    const result = defaultPolicyDataSchema.safeParse(policy.data);
+    if (!result.success) for (const issue of result.error.issues) ctx.addIssue({ ...issue, path: ['data', ...issue.path] } as never);
+  });
 
 export type PolicyConfig = z.infer<typeof policyConfigSchema>;
 export type SigningKeyConfig = z.infer<typeof signingKeySchema>;

@@ -109,3 +109,29 @@ describe('policy config', () => {
     assert.ok(!policyConfigSchema.safeParse({ bundle: 'b.tar.gz', typo: 1 }).success);
   });
 });
+
+describe('policy.data of the default policy is validated at load', () => {
+  it('names a misspelt key or an unknown verdict', () => {
+    const r = policyConfigSchema.safeParse({ bundle: 'p/', data: { tools: { echo: 'reed' }, upstreams: { fs: { write_allowlst: [] } }, principals: { bob: { roles: ['root'] } } } });
+    assert.ok(!r.success);
+    const paths = r.error.issues.map((i) => i.path.join('.'));
+    assert.ok(paths.includes('data.tools.echo'), paths.join(' '));
+    assert.ok(paths.includes('data.upstreams.fs'), paths.join(' '));
+    assert.ok(paths.some((p) => p.startsWith('data.principals.bob.roles')), paths.join(' '));
+  });
+
+  it('accepts the documented shape, and leaves a custom policy data unchecked', () => {
+    const documented = {
+      tools: { 'get-env': 'deny', 'danger-*': 'deny' },
+      upstreams: { fs: { tools: { '*': 'deny', read_file: 'read' }, write_allowlist: ['write_file'], arguments: { 'read_*': { path: { prefix: ['/srv/'], max_length: 10 } } }, resources: ['file:///srv/*'], prompts: ['p-*'], server_requests: { 'roots/list': 'allow' } } },
+      role_map: { sre: 'operator', admins: ['admin'] },
+      role_claims: ['groups'],
+      principals: { alice: { roles: ['operator'], tools: ['deploy'] } },
+      redaction: { exempt: [{ roles: ['admin'], types: '*' }, { tools: ['get-sum'], types: ['CREDIT_CARD'] }] },
+      audit: { level: 'metadata' },
+      edit_mode: false,
+    };
+    assert.ok(policyConfigSchema.safeParse({ bundle: 'p/', data: documented }).success);
+    assert.ok(policyConfigSchema.safeParse({ bundle: 'p/', entrypoint: 'acme/decision', data: { anything: [1, 2] } }).success);
+  });
+});
