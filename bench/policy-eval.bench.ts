@@ -96,7 +96,7 @@ try {
 
   const engines = {
     uncached: new PolicyEngine({ data: DATA, redactionTypes: REDACTION_TYPES, entrypoint: 'mcp_warden/decision', cache: { enabled: false, maxEntries: 1 } }),
-    cached: new PolicyEngine({ data: DATA, redactionTypes: REDACTION_TYPES, entrypoint: 'mcp_warden/decision', cache: { enabled: true, maxEntries: 10_000 } }),
+    cached: new PolicyEngine({ data: DATA, redactionTypes: REDACTION_TYPES, entrypoint: 'mcp_warden/decision', cache: { enabled: true, maxEntries: 10_000 }, keyOmitsIds: true }),
   };
   for (const e of Object.values(engines)) e.activate(await e.prepare(bundle));
 
@@ -133,6 +133,7 @@ try {
   await measure('stage: tools/call read tool (cache)', () => stages.cached.process(call('echo', { message: 'hello world' })));
   await measure('stage: tools/call denied tool (no cache)', () => stages.uncached.process(call('get-env', {})));
   await measure('stage: tools/list reply with 13 tools, filtered (no cache)', () => stages.uncached.process(ctx({ jsonrpc: '2.0', id: 1, result: { tools: TOOLS } }, listReq, 'to_client')));
+  await measure('stage: tools/list reply with 13 tools, filtered (cache)', () => stages.cached.process(ctx({ jsonrpc: '2.0', id: 1, result: { tools: TOOLS } }, listReq, 'to_client')));
   editMode.close();
 } finally {
   await rm(tmp, { recursive: true, force: true });

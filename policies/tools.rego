@@ -48,14 +48,23 @@ upstream_tool_rules := object.get(upstream_cfg, "tools", {})
 global_tool_rules := object.get(cfg, "tools", {})
 
 # First level with a match wins: upstream exact, upstream glob, global exact, global glob.
-tool_rule := strictest(exact_verdicts(upstream_tool_rules)) if {
-	count(exact_verdicts(upstream_tool_rules)) > 0
-} else := strictest(glob_verdicts(upstream_tool_rules)) if {
-	count(glob_verdicts(upstream_tool_rules)) > 0
-} else := strictest(exact_verdicts(global_tool_rules)) if {
-	count(exact_verdicts(global_tool_rules)) > 0
-} else := strictest(glob_verdicts(global_tool_rules)) if {
-	count(glob_verdicts(global_tool_rules)) > 0
+# (Each level's matches are computed once into a local: wasm does not memoise function calls.)
+tool_rule := r if {
+	vs := exact_verdicts(upstream_tool_rules)
+	count(vs) > 0
+	r := strictest(vs)
+} else := r if {
+	vs := glob_verdicts(upstream_tool_rules)
+	count(vs) > 0
+	r := strictest(vs)
+} else := r if {
+	vs := exact_verdicts(global_tool_rules)
+	count(vs) > 0
+	r := strictest(vs)
+} else := r if {
+	vs := glob_verdicts(global_tool_rules)
+	count(vs) > 0
+	r := strictest(vs)
 }
 
 tool_denied if tool_rule == "deny"

@@ -9,7 +9,7 @@ import { BundleLoader } from './bundle-loader.ts';
 import { importVerificationKey, type VerificationKey } from './bundle-signature.ts';
 import { createBundleSource } from './bundle-source.ts';
 import { EditMode } from './edit-mode.ts';
-import type { PolicyConfig } from './policy-config.ts';
+import { DEFAULT_ENTRYPOINT, type PolicyConfig } from './policy-config.ts';
 import { policyAdminRoutes } from './policy-admin-routes.ts';
 import { PolicyEngine } from './policy-engine.ts';
 import { PolicyStage } from './policy-stage.ts';
@@ -66,6 +66,7 @@ export async function createPolicyStages(deps: PolicyDeps): Promise<PolicyParts>
     redactionTypes: deps.redactionTypes,
     entrypoint: config.entrypoint,
     cache: { enabled: config.decision_cache.enabled, maxEntries: config.decision_cache.max_entries },
+    keyOmitsIds: config.entrypoint === DEFAULT_ENTRYPOINT,
   });
   const loader = new BundleLoader(source, engine, deps.audit, log);
   try {

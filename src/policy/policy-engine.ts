@@ -17,6 +17,18 @@ export interface EngineOptions {
   readonly redactionTypes: readonly string[];
   readonly entrypoint: string;
   readonly cache: { readonly enabled: boolean; readonly maxEntries: number };
+  /**
+   * Leave `message.id` and `request.session_id` out of the cache key: true only for a policy known
+   * not to read them (the default policy), so that list items and repeated calls hit across
+   * requests and sessions.
+   */
+  readonly keyOmitsIds?: boolean;
+}
+
+function withoutIds(input: unknown): unknown {
+  if (typeof input !== 'object' || input === null) return input;
+  const i = input as { message?: Record<string, unknown>; request?: Record<string, unknown> };
+  return { ...i, ...(i.message ? { message: { ...i.message, id: null } } : {}), ...(i.request ? { request: { ...i.request, session_id: null } } : {}) };
 }
 
 /** A message every sane policy can decide: a viewer's initialize. Used to smoke-test a new bundle. */
@@ -100,7 +112,7 @@ export class PolicyEngine {
       return failClosed(`input cannot be serialised: ${describe(err)}`, this.#options.redactionTypes);
     }
     if (this.#cache === undefined || json.length > MAX_CACHED_INPUT) return this.#evaluateWith(active, json);
-    const key = `${this.#generation}\u0000${json}`;
+    const key = `${this.#generation}\u0000${this.#options.keyOmitsIds ? JSON.stringify(withoutIds(input)) : json}`;
     let verdict = this.#cache.get(key);
     if (verdict === undefined) {
       verdict = this.#evaluateWith(active, json);

@@ -120,6 +120,20 @@ describe('policy engine with real compiled wasm', () => {
     assert.equal(e.evaluate(input).allow, false);
   });
 
+  it('the cache key leaves out message and session ids only when asked to (the default policy does not read them)', async () => {
+    const b = await regoBundle('by-id', 'decision := {"allow": input.message.id == 1, "rule": "id"}');
+    const careful = engine('t/decision', true);
+    careful.activate(await careful.prepare(b));
+    const first = { ...SMOKE_INPUT, message: { ...SMOKE_INPUT.message, id: 1 } };
+    const second = { ...SMOKE_INPUT, message: { ...SMOKE_INPUT.message, id: 2 } };
+    assert.equal(careful.evaluate(first).allow, true);
+    assert.equal(careful.evaluate(second).allow, false);
+    const sharing = new PolicyEngine({ data: {}, redactionTypes: REDACTION_TYPES, entrypoint: 't/decision', cache: { enabled: true, maxEntries: 10 }, keyOmitsIds: true });
+    sharing.activate(await sharing.prepare(b));
+    assert.equal(sharing.evaluate(first).allow, true);
+    assert.equal(sharing.evaluate(second).allow, true, 'served from the cache: proves the key left the id out');
+  });
+
   it('a cached decision never outlives an edit mode change (the mode is part of the input)', async () => {
     const b = await regoBundle('edit', 'decision := {"allow": input.mode.edit, "rule": "edit"}');
     const e = engine('t/decision', true);
