@@ -44,22 +44,14 @@ exempt_all(e) if object.get(e, "types", "*") == "*"
 
 exempt_all(e) if "*" in object.get(e, "types", [])
 
-exempt_types contains t if {
-	some e in object.get(redaction_cfg, "exempt", [])
-	exemption_applies(e)
-	exempt_all(e)
-	some t in redaction_types
-}
+# The exemptions that apply, evaluated once.
+applicable_exemptions := [e | some e in object.get(redaction_cfg, "exempt", []); exemption_applies(e)]
 
-exempt_types contains t if {
-	some e in object.get(redaction_cfg, "exempt", [])
-	exemption_applies(e)
-	is_array(e.types)
-	some t in e.types
-}
+exempt_types := {t | some e in applicable_exemptions; exempt_all(e); some t in redaction_types} | {t | some e in applicable_exemptions; is_array(e.types); some t in e.types}
 
-# Computed once into a local: the set is then not re-derived for every type.
-redact := r if {
+redact := redaction_types if {
+	count(applicable_exemptions) == 0
+} else := r if {
 	exempt := exempt_types
 	r := [t | some t in redaction_types; not t in exempt]
 }
