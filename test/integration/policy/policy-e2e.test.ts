@@ -1,15 +1,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { startAdminServer, type RunningAdminServer } from '../../../src/admin/admin-server.ts';
-import { AdminToken, hashAdminToken } from '../../../src/admin/admin-token.ts';
+import { hashAdminToken } from '../../../src/admin/admin-token.ts';
 import { connectClient, startEverything, startSupergatewayWs, type ClientTransportKind, type RunningPeer } from '../../helpers/peers.ts';
 import { startTestWarden, type TestWarden } from '../../helpers/warden.ts';
-import { SILENT, recordingAudit } from '../../unit/policy/policy-helpers.ts';
 
 /**
  * The decision point end to end: mcp-warden in front of server-everything on every transport, the
- * default policy compiled from policies/, an SDK client as the MCP client, and the admin API
- * (started here on parts.adminRoutes, as serve does) to turn edit mode on.
+ * default policy compiled from policies/, an SDK client as the MCP client, and the admin listener
+ * that serve starts (admin token from the config) to turn edit mode on.
  */
 const TOKEN = 'e2e-admin-token';
 
@@ -33,7 +31,7 @@ for (const { transport, path, start } of cases) {
   describe(`policy end to end (${transport})`, () => {
     let upstream: RunningPeer;
     let warden: TestWarden;
-    let admin: RunningAdminServer;
+    let adminUrl: string;
     let url: string;
 
     before(async () => {
@@ -41,31 +39,29 @@ for (const { transport, path, start } of cases) {
       warden = await startTestWarden({
         upstreams: [{ name: 'everything', url: upstream.url, transport, path }],
         policy: { bundle: 'policies/', data: POLICY_DATA, edit_mode: { default_minutes: 15, max_minutes: 60 } },
+        admin: { host: '127.0.0.1', port: 0, token_sha256: hashAdminToken(TOKEN) },
       });
-      admin = await startAdminServer({
-        host: '127.0.0.1',
-        port: 0,
-        routes: warden.parts.adminRoutes,
-        authenticator: warden.parts.authenticator,
-        token: new AdminToken(hashAdminToken(TOKEN)),
-        logger: SILENT,
-        audit: recordingAudit(),
-      });
+      assert.ok(warden.adminUrl);
+      adminUrl = warden.adminUrl;
       url = transport === 'websocket' ? warden.url(path).replace(/^http/, 'ws') : warden.url(path);
     });
     after(async () => {
-      await admin?.close();
       await warden?.close();
       await upstream?.close();
     });
 
     async function editMode(method: 'POST' | 'DELETE', minutes?: number): Promise<void> {
-      const res = await fetch(`${admin.url}/v1/edit-mode${method === 'DELETE' ? '?upstream=everything' : ''}`, {
+      const res = await fetch(`${adminUrl}/v1/edit-mode${method === 'DELETE' ? '?upstream=everything' : ''}`, {
         method,
         headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
         ...(method === 'POST' ? { body: JSON.stringify({ upstream: 'everything', minutes }) } : {}),
       });
       assert.equal(res.status, 200, await res.text());
+    }
+
+    async function editModeStatus(): Promise<{ edit: boolean }> {
+      const res = await fetch(`${adminUrl}/v1/edit-mode?upstream=everything`, { headers: { authorization: `Bearer ${TOKEN}` } });
+      return ((await res.json()) as { upstreams: { edit: boolean }[] }).upstreams[0] as { edit: boolean };
     }
 
     it('tools/list shows exactly the callable tools; get-env is refused; a read tool is allowed; writes wait for edit mode', async () => {
@@ -88,6 +84,13 @@ for (const { transport, path, start } of cases) {
       } finally {
         await client.close();
       }
+    });
+
+    it('the admin API refuses the anonymous caller and is not on the MCP listener', async () => {
+      assert.equal((await fetch(`${adminUrl}/v1/edit-mode`)).status, 401);
+      const onMcp = await fetch(warden.url('/v1/edit-mode'), { method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body: '{"upstream":"everything"}' });
+      assert.notEqual(onMcp.status, 200);
+      assert.equal((await editModeStatus()).edit, false);
     });
 
     it('edit mode allows writes for its window, then they are refused again when it expires', async () => {
