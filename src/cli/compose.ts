@@ -89,7 +89,13 @@ export async function composeWarden(deps: ComposeDeps): Promise<WardenParts> {
   toServer.push(...policy.stages);
   toClient.push(...policy.stages); // before redaction: list replies are filtered first
   adminRoutes.push(...policy.adminRoutes);
-  closers.push(policy.close);
+  // SIGHUP reloads the policy bundle (a bad one is refused and the last good one stays).
+  const reloadPolicy = () => void policy.reload();
+  process.on('SIGHUP', reloadPolicy);
+  closers.push(async () => {
+    process.off('SIGHUP', reloadPolicy);
+    await policy.close();
+  });
 
   // --- redaction (issue 5) ---------------------------------------------------------------
 

@@ -177,3 +177,29 @@ describe('bundle loading and hot reload', () => {
     });
   });
 });
+
+describe('SIGHUP reloads the bundle of a running mcp-warden', () => {
+  it('swaps in the new bundle file on SIGHUP', async () => {
+    const { startTestWarden } = await import('../../helpers/warden.ts');
+    const { startRecordingUpstream } = await import('../../helpers/recording-upstream.ts');
+    const { hashAdminToken } = await import('../../../src/admin/admin-token.ts');
+    const file = join(tmp, 'hup.tar.gz');
+    await writeFile(file, good1);
+    const upstream = await startRecordingUpstream();
+    const warden = await startTestWarden({
+      upstreams: [{ name: 'rec', url: upstream.url, transport: 'streamable-http', path: '/mcp' }],
+      policy: { bundle: file, watch: false },
+      admin: { host: '127.0.0.1', port: 0, token_sha256: hashAdminToken('t') },
+    });
+    const active = async () => ((await (await fetch(`${warden.adminUrl}/v1/policy`, { headers: { authorization: 'Bearer t' } })).json()) as { revision: string }).revision;
+    try {
+      assert.equal(await active(), 'rev-1');
+      await writeFile(file, good2);
+      process.kill(process.pid, 'SIGHUP');
+      await until(async () => (await active()) === 'rev-2');
+    } finally {
+      await warden.close();
+      await upstream.close();
+    }
+  });
+});
