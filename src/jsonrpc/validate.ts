@@ -61,8 +61,8 @@ function isValidId(id: unknown): boolean {
 /** Why `value` is not a JSON-RPC message, or undefined when it is one. */
 function problemWith(value: unknown): string | undefined {
   if (!isPlainObject(value)) return 'a message must be a JSON object';
-  if (value.jsonrpc !== '2.0') return 'jsonrpc must be "2.0"';
   const has = (key: string): boolean => Object.hasOwn(value, key);
+  if (!has('jsonrpc') || value.jsonrpc !== '2.0') return 'jsonrpc must be "2.0"';
   if (has('method')) {
     for (const key of Object.keys(value)) if (!REQUEST_KEYS.has(key)) return `unexpected member "${key}" in a request`;
     if (typeof value.method !== 'string') return 'method must be a string';
