@@ -24,9 +24,12 @@ if (files.length === 0) {
   process.exit(1);
 }
 const concurrency = process.env.WARDEN_TEST_CONCURRENCY ?? '2';
+// A hang is a failure, never a stalled CI: no single test may run longer than this.
+const timeout = process.env.WARDEN_TEST_TIMEOUT_MS ?? '180000';
+console.log(`run-tests: ${files.length} files on Node ${process.version}, concurrency ${concurrency}, per-test timeout ${timeout} ms`);
 const result = spawnSync(
   process.execPath,
-  ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, ...passthrough, ...files],
+  ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, `--test-timeout=${timeout}`, ...passthrough, ...files],
   { stdio: 'inherit' },
 );
 process.exit(result.status ?? 1);

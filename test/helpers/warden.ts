@@ -60,7 +60,12 @@ export const TEST_TMP = tmpdir();
  * Policy data under which the default policy lets every tool, prompt and resource through: for
  * tests that check transport transparency (same results direct and through mcp-warden), not policy.
  */
-export const TRANSPARENT_POLICY_DATA: Record<string, unknown> = { tools: { '*': 'read' } };
+export const TRANSPARENT_POLICY_DATA: Record<string, unknown> = {
+  tools: { '*': 'read' },
+  resources: ['*'],
+  prompts: ['*'],
+  server_requests: { 'sampling/createMessage': 'allow', 'elicitation/create': 'allow', 'roots/list': 'allow' },
+};
 
 /** Adds an mcp-warden target in front of `upstreamUrl` to a peer test's target table. */
 export async function addWardenTarget(

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { startRecordingUpstream } from '../../helpers/recording-upstream.ts';
-import { startTestWarden, type TestWarden } from '../../helpers/warden.ts';
+import { TRANSPARENT_POLICY_DATA, startTestWarden, type TestWarden } from '../../helpers/warden.ts';
 
 /**
  * The "one parse" invariant at the HTTP edge (issue 2, item 7): every ambiguous or malformed
@@ -17,6 +17,7 @@ describe('refusals before the upstream (Streamable HTTP)', () => {
     upstream = await startRecordingUpstream();
     warden = await startTestWarden({
       upstreams: [{ name: 'rec', url: upstream.url, path: '/mcp' }],
+      policy: { bundle: 'policies/', data: TRANSPARENT_POLICY_DATA },
       limits: { max_message_bytes: 64 * 1024, max_json_depth: 32 },
     });
   });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startRecordingUpstream, defaultReply } from '../../helpers/recording-upstream.ts';
-import { startTestWarden, type TestWarden } from '../../helpers/warden.ts';
+import { TRANSPARENT_POLICY_DATA, startTestWarden, type TestWarden } from '../../helpers/warden.ts';
 
 /**
  * Streamable HTTP behaviour a client sees through mcp-warden (issue 2, items 4 and 10): SSE replies
@@ -16,7 +16,7 @@ describe('Streamable HTTP through mcp-warden', () => {
 
   before(async () => {
     upstream = await startRecordingUpstream();
-    warden = await startTestWarden({ upstreams: [{ name: 'rec', url: upstream.url, path: '/mcp' }] });
+    warden = await startTestWarden({ upstreams: [{ name: 'rec', url: upstream.url, path: '/mcp' }], policy: { bundle: 'policies/', data: TRANSPARENT_POLICY_DATA } });
   });
   after(async () => {
     await warden.close();
@@ -122,7 +122,7 @@ describe('Streamable HTTP through mcp-warden', () => {
   });
 
   it('reports not ready when the upstream is down, and 502 for a request', async () => {
-    const down = await startTestWarden({ upstreams: [{ name: 'down', url: 'http://127.0.0.1:1/mcp', path: '/mcp' }] });
+    const down = await startTestWarden({ upstreams: [{ name: 'down', url: 'http://127.0.0.1:1/mcp', path: '/mcp' }], policy: { bundle: 'policies/', data: TRANSPARENT_POLICY_DATA } });
     try {
       const ready = await fetch(down.url('/readyz'));
       assert.equal(ready.status, 503);

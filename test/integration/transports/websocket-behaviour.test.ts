@@ -3,13 +3,13 @@ import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { WebSocket, WebSocketServer } from 'ws';
-import { startTestWarden, type TestWarden } from '../../helpers/warden.ts';
+import { TRANSPARENT_POLICY_DATA, startTestWarden, type TestWarden } from '../../helpers/warden.ts';
 
 /**
  * WebSocket behaviour through mcp-warden (issue 2, item 6), against a real `ws` server standing in
  * as the upstream so that the test controls close codes and can kill the upstream side.
  */
-describe('WebSocket through mcp-warden', () => {
+describe('WebSocket through mcp-warden', { timeout: 60_000 }, () => {
   let upstreamServer: WebSocketServer;
   const upstreamSockets: WebSocket[] = [];
   const upstreamReceived: string[] = [];
@@ -25,7 +25,7 @@ describe('WebSocket through mcp-warden', () => {
         const text = data.toString();
         upstreamReceived.push(text);
         const message = JSON.parse(text) as { id?: number; method?: string };
-        if (message.method === 'close-me') ws.close(4001, 'upstream says bye');
+        if (message.method === 'ping' && message.id === 4001) ws.close(4001, 'upstream says bye');
         else if (message.method === 'tools/call') {
           // A server→client request first; the tool result carries the client's answer.
           ws.send(JSON.stringify({ jsonrpc: '2.0', id: 900, method: 'sampling/createMessage', params: { messages: [], maxTokens: 5 } }));
@@ -38,7 +38,7 @@ describe('WebSocket through mcp-warden', () => {
       });
     });
     const { port } = upstreamServer.address() as AddressInfo;
-    warden = await startTestWarden({ upstreams: [{ name: 'ws', url: `ws://127.0.0.1:${port}/`, transport: 'websocket', path: '/ws' }] });
+    warden = await startTestWarden({ upstreams: [{ name: 'ws', url: `ws://127.0.0.1:${port}/`, transport: 'websocket', path: '/ws' }], policy: { bundle: 'policies/', data: TRANSPARENT_POLICY_DATA } });
   });
   after(async () => {
     await warden.close();
@@ -100,7 +100,7 @@ describe('WebSocket through mcp-warden', () => {
 
   it("carries the upstream's close code to the client", async () => {
     const ws = await connect();
-    ws.send('{"jsonrpc":"2.0","method":"close-me"}');
+    ws.send('{"jsonrpc":"2.0","id":4001,"method":"ping"}');
     const [code, reason] = (await once(ws, 'close')) as [number, Buffer];
     assert.equal(code, 4001);
     assert.equal(reason.toString(), 'upstream says bye');
