@@ -10,8 +10,13 @@ const HELP = `mcp-warden — a policy enforcement point for the Model Context Pr
 
 Usage:
   mcp-warden serve --config FILE      run the proxy (YAML or JSON config)
+  mcp-warden policy build|test …      compile policies/ into an OPA bundle; run the Rego tests
+  mcp-warden edit-mode on|off|status  turn edit mode on for one upstream for a bounded time (admin API)
+  mcp-warden audit verify|tail PATH   check an audit spool's hash chain and signatures; follow it
   mcp-warden --help                   this text
   mcp-warden --version                the version
+
+Run 'mcp-warden COMMAND --help' for a command's options.
 
 Exit codes: 0 ok, 1 runtime failure, 2 bad usage or invalid configuration.
 `;
@@ -60,6 +65,13 @@ export async function main(argv: string[]): Promise<number> {
     switch (command) {
       case 'serve':
         return await serve(rest);
+      // Loaded on demand: each command pulls in only what it needs.
+      case 'policy':
+        return await (await import('./policy-command.ts')).runPolicyCommand(rest);
+      case 'edit-mode':
+        return await (await import('./edit-mode-command.ts')).runEditModeCommand(rest);
+      case 'audit':
+        return await (await import('./audit-command.ts')).runAuditCommand(rest);
       default:
         process.stderr.write(`mcp-warden: unknown command '${command}'\n\n${HELP}`);
         return 2;
