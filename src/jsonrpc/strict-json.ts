@@ -1,7 +1,6 @@
 import { Buffer, isUtf8 } from 'node:buffer';
 import { WardenError } from '../errors/warden-error.ts';
 import type { ErrorCode } from '../errors/catalogue.ts';
-import { hashStart, hashStep, hashString, KeyTable } from './strict-json-keys.ts';
 
 /**
  * The "one parse" invariant: a body is accepted only if every JSON parser would read it the same
@@ -10,11 +9,14 @@ import { hashStart, hashStep, hashString, KeyTable } from './strict-json-keys.ts
  * unescaping), a leading BOM, and nesting deeper than `maxDepth` (`{}` and `[]` are depth 1, a
  * scalar is depth 0).
  *
- * How, and why this way: `isUtf8` (native, simdutf) validates the bytes; one linear pass over the
- * bytes tracks container depth, object keys and `\u` escapes; then V8's native `JSON.parse` builds
- * the value and has the last word on everything else in the grammar (numbers, literals, control
- * characters, trailing garbage). The pass skips string contents with `Buffer#indexOf` (memchr), so
- * large tool results cost little more than `JSON.parse` alone.
+ * How, and why this way: `isUtf8` (native, simdutf) validates the bytes; one pass finds every
+ * `\u` escape (memmem) for the surrogate check; one linear pass over the bytes tracks container
+ * depth and counts object keys, skipping string contents with `Buffer#indexOf` (memchr); V8's
+ * native `JSON.parse` builds the value and has the last word on the rest of the grammar (numbers,
+ * literals, control characters, trailing garbage). Duplicate keys are then found by counting:
+ * JSON.parse keeps one property per distinct key (after unescaping, by definition), so the value
+ * has fewer keys in total than the text exactly when some object repeated a key. Counting is
+ * several times cheaper than comparing keys, and exact.
  *
  * Throws only WardenError, for any input.
  */
@@ -35,6 +37,7 @@ const KIND_ARRAY = 2;
 const BACKSLASH_U = Buffer.from('\\u', 'latin1');
 /** Short strings are cheaper to walk in JS than to hand to a native indexOf call. */
 const INLINE_STRING_SCAN = 24;
+const MAX_DEPTH_CAP = 10_000;
 
 function refuse(code: ErrorCode, detail: string): never {
   throw new WardenError(code, { detail });
@@ -58,8 +61,13 @@ function parseOrThrow(input: Uint8Array, limits: StrictJsonLimits): unknown {
   if (!isUtf8(buf)) refuse('WARDEN_ERR_JSONRPC_INVALID_UTF8', 'body is not well-formed UTF-8');
   if (buf.length >= 3 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) refuse('WARDEN_ERR_JSONRPC_PARSE', 'leading byte order mark');
   checkUnicodeEscapes(buf);
-  if (scan(buf, Math.max(0, Math.floor(limits.maxDepth))) !== 0) refuse('WARDEN_ERR_JSONRPC_PARSE', 'unterminated container');
-  return JSON.parse(buf.toString('utf8'));
+  // A limit that is not a number fails closed (every container refused); a huge one is capped.
+  const maxDepth = Number.isFinite(limits.maxDepth) ? Math.min(MAX_DEPTH_CAP, Math.max(0, Math.floor(limits.maxDepth))) : 0;
+  const keysInText = scan(buf, maxDepth);
+  if (finalDepth !== 0) refuse('WARDEN_ERR_JSONRPC_PARSE', 'unterminated container');
+  const value: unknown = JSON.parse(buf.toString('utf8'));
+  if (keysInText > 0 && countKeys(value) !== keysInText) refuse('WARDEN_ERR_JSONRPC_DUPLICATE_KEY', 'an object repeats a key');
+  return value;
 }
 
 /**
@@ -98,44 +106,38 @@ function stringEnd(buf: Buffer, from: number): number {
   }
 }
 
-// Per-depth scratch state, reused across parses (a parse is synchronous, so never shared):
-// container kinds and the open objects' keys. Small messages then allocate nothing here.
+// Container kinds per depth, reused across parses (a parse is synchronous, so never shared).
 let kinds = new Uint8Array(66);
-const tables: KeyTable[] = [];
+let finalDepth = 0;
 
 /**
- * One pass over the bytes for depth and duplicate keys. It is exact on every valid JSON text; on
- * an invalid one it may stop early with a fitting code, or let it through for JSON.parse to refuse.
+ * One pass over the bytes: depth, and the number of keys in all objects (returned; the depth
+ * at the end is left in `finalDepth`). It is exact on every valid JSON text; on an invalid one it may stop
+ * early with a fitting code, or let it through for JSON.parse to refuse.
  */
 function scan(buf: Buffer, maxDepth: number): number {
   const n = buf.length;
   if (kinds.length < maxDepth + 2) kinds = new Uint8Array(maxDepth + 2);
   let depth = 0;
   let expectKey = false;
+  let keys = 0;
   let i = 0;
 
   while (i < n) {
     const c = buf[i]!;
     if (c === QUOTE) {
-      if (expectKey && kinds[depth] === KIND_OBJECT) {
-        i = key(buf, i + 1, tables[depth]!, depth);
+      if (expectKey) {
+        keys++;
         expectKey = false;
-      } else {
-        i = stringEnd(buf, i + 1) + 1;
       }
+      i = stringEnd(buf, i + 1) + 1;
       continue;
     }
     if (c === OPEN_OBJECT || c === OPEN_ARRAY) {
       depth++;
       if (depth > maxDepth) refuse('WARDEN_ERR_JSONRPC_NESTING', `nesting deeper than ${maxDepth}`);
-      if (c === OPEN_OBJECT) {
-        kinds[depth] = KIND_OBJECT;
-        (tables[depth] ??= new KeyTable()).reset(buf);
-        expectKey = true;
-      } else {
-        kinds[depth] = KIND_ARRAY;
-        expectKey = false;
-      }
+      kinds[depth] = c === OPEN_OBJECT ? KIND_OBJECT : KIND_ARRAY;
+      expectKey = c === OPEN_OBJECT;
     } else if (c === CLOSE_OBJECT || c === CLOSE_ARRAY) {
       if (depth === 0 || kinds[depth] !== (c === CLOSE_OBJECT ? KIND_OBJECT : KIND_ARRAY)) {
         refuse('WARDEN_ERR_JSONRPC_PARSE', 'unbalanced brackets');
@@ -150,41 +152,32 @@ function scan(buf: Buffer, maxDepth: number): number {
     // Whitespace, numbers and literals need nothing here; JSON.parse checks their grammar.
     i++;
   }
-  // The caller checks the depth: nothing may follow this loop. V8 (Node 20) re-enters the cached
-  // on-stack-replacement code of a hot loop on every call, and a comparison after the loop that
-  // had no type feedback when it was compiled deoptimises it every single time (5x slower).
-  return depth;
+  // Nothing but a return may follow this loop: V8 (Node 20) re-enters the cached on-stack-
+  // replacement code of a hot loop on every call, and a comparison after the loop that had no
+  // type feedback when it was compiled deoptimises it every single time (5x slower).
+  finalDepth = depth;
+  return keys;
 }
 
-/** Reads the key whose contents start at `from`, records it, and returns the index after its closing quote. */
-function key(buf: Buffer, from: number, table: KeyTable, depth: number): number {
-  const n = buf.length;
-  let h = hashStart();
-  let plain = true;
-  let j = from;
-  for (;;) {
-    if (j >= n) refuse('WARDEN_ERR_JSONRPC_PARSE', 'unterminated string');
-    const d = buf[j]!;
-    if (d === QUOTE) break;
-    if (d === BACKSLASH) {
-      plain = false;
-      j += 2;
-      continue;
+/** The number of own keys of every object in a JSON.parse result (arrays and objects, recursively). */
+function countKeys(value: unknown): number {
+  if (typeof value !== 'object' || value === null) return 0;
+  let total = 0;
+  if (Array.isArray(value)) {
+    for (let k = 0; k < value.length; k++) {
+      const item: unknown = value[k];
+      if (typeof item === 'object' && item !== null) total += countKeys(item);
     }
-    if (d >= 0x80) plain = false;
-    h = hashStep(h, d);
-    j++;
+    return total;
   }
-  let added: boolean;
-  if (plain) {
-    added = table.add(h, from, j, undefined);
-  } else {
-    // Escapes or non-ASCII: compare what JSON.parse makes of the key (its UTF-16 string).
-    const text = JSON.parse(buf.toString('utf8', from - 1, j + 1)) as string;
-    added = table.add(hashString(text), from, j, text);
+  const record = value as Record<string, unknown>;
+  const keys = Object.keys(record);
+  total = keys.length;
+  for (let k = 0; k < keys.length; k++) {
+    const item = record[keys[k]!];
+    if (typeof item === 'object' && item !== null) total += countKeys(item);
   }
-  if (!added) refuse('WARDEN_ERR_JSONRPC_DUPLICATE_KEY', `duplicate key at depth ${depth}`);
-  return j + 1;
+  return total;
 }
 
 function hexValue(c: number): number {

@@ -270,3 +270,10 @@ describe('parseStrictJson: properties', () => {
     );
   });
 });
+
+describe('parseStrictJson: limits', () => {
+  it('a maxDepth that is not a number fails closed', () => {
+    assertRefused('[]', 'WARDEN_ERR_JSONRPC_NESTING', { maxDepth: Number.NaN });
+    assert.equal(parse('1', { maxDepth: Number.NaN }), 1);
+  });
+});
