@@ -5,6 +5,7 @@
  */
 import { Buffer } from 'node:buffer';
 import { performance } from 'node:perf_hooks';
+import { serialiseSseEvent, SseParser } from '../src/jsonrpc/sse.ts';
 import { parseStrictJson } from '../src/jsonrpc/strict-json.ts';
 import { toMessages } from '../src/jsonrpc/validate.ts';
 
@@ -73,4 +74,33 @@ for (const [name, body] of cases) {
   const strict = measure(`${name}: parseStrictJson`, body, (b) => parseStrictJson(b, limits));
   measure(`${name}: parseStrictJson + toMessages`, body, (b) => toMessages(parseStrictJson(b, limits), { allowBatch: false }));
   console.log(`${''.padEnd(44)} strict/plain = ${(strict / base).toFixed(2)}\n`);
+}
+
+// SSE framing: a 10 MB stream (progress notifications and 100 KB tool results), in 16 KB chunks
+// as they come off a socket, through SseParser alone and through SseParser + strict parse.
+{
+  const events: string[] = [];
+  let size = 0;
+  for (let i = 0; size < 10_000_000; i++) {
+    const data = i % 10 === 9 ? textResult(100_000).toString('utf8') : JSON.stringify({ jsonrpc: '2.0', method: 'notifications/progress', params: { progressToken: 't', progress: i, total: 1000, message: prose(200, i) } });
+    const event = serialiseSseEvent({ event: 'message', id: String(i), data });
+    size += event.length;
+    events.push(event);
+  }
+  const stream = Buffer.from(events.join(''));
+  const chunks: Buffer[] = [];
+  for (let at = 0; at < stream.length; at += 16_384) chunks.push(stream.subarray(at, at + 16_384));
+  const run = (inspect: boolean) => (): number => {
+    const parser = new SseParser({ maxEventBytes: 4 << 20 });
+    let n = 0;
+    for (const chunk of chunks) {
+      for (const event of parser.push(chunk)) {
+        if (inspect) parseStrictJson(Buffer.from(event.data, 'utf8'), limits);
+        n++;
+      }
+    }
+    return n;
+  };
+  measure('SSE 10 MB stream: SseParser', stream, run(false));
+  measure('SSE 10 MB stream: SseParser + parseStrictJson', stream, run(true));
 }
