@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import fc from 'fast-check';
 import type { ErrorCode } from '../../../src/errors/catalogue.ts';
 import { WardenError } from '../../../src/errors/warden-error.ts';
+import { messageKind } from '../../../src/jsonrpc/message.ts';
+import { summarise } from '../../../src/jsonrpc/summarise.ts';
 import { isJsonRpcMessage, toMessages } from '../../../src/jsonrpc/validate.ts';
 
 function assertRefused(value: unknown, code: ErrorCode, allowBatch = false): WardenError {
@@ -125,5 +128,67 @@ describe('toMessages: refusals', () => {
 
   it('INVALID_REQUEST: a nested batch', () => {
     assertRefused([[{ jsonrpc: '2.0', id: 1, method: 'ping' }]], 'WARDEN_ERR_JSONRPC_INVALID_REQUEST', true);
+  });
+});
+
+describe('toMessages: properties', () => {
+  // Near-misses: every member optional, each drawn from valid and invalid values.
+  const anyValue = fc.oneof(fc.jsonValue({ maxDepth: 2 }), fc.constant(undefined));
+  const candidate = fc.record(
+    {
+      jsonrpc: fc.oneof(fc.constant('2.0'), anyValue),
+      id: fc.oneof(fc.integer(), fc.string(), fc.constant(null), fc.double(), anyValue),
+      method: fc.oneof(fc.constantFrom('tools/call', 'resources/read', 'prompts/get', 'ping'), anyValue),
+      params: fc.oneof(fc.record({ name: fc.oneof(fc.string(), anyValue), uri: fc.oneof(fc.string(), anyValue) }), anyValue),
+      result: fc.oneof(fc.record({ isError: fc.oneof(fc.boolean(), anyValue) }), anyValue),
+      error: fc.oneof(fc.record({ code: fc.oneof(fc.integer(), anyValue), message: fc.oneof(fc.string(), anyValue) }), anyValue),
+      extra: anyValue,
+    },
+    { requiredKeys: [] },
+  );
+
+  it('every candidate is either exactly one well-formed kind of message or refused with INVALID_REQUEST', () => {
+    fc.assert(
+      fc.property(candidate, (raw) => {
+        const value = JSON.parse(JSON.stringify(raw)) as Record<string, unknown>; // as the wire would carry it
+        let messages;
+        try {
+          messages = toMessages(value, { allowBatch: false }).messages;
+        } catch (err) {
+          assert.ok(err instanceof WardenError);
+          assert.equal(err.code, 'WARDEN_ERR_JSONRPC_INVALID_REQUEST');
+          return;
+        }
+        const message = messages[0]!;
+        assert.equal(value.jsonrpc, '2.0');
+        const kind = messageKind(message);
+        const has = (k: string): boolean => Object.hasOwn(value, k);
+        if (kind === 'response') {
+          assert.ok(has('result') !== has('error'), 'exactly one of result and error');
+          assert.ok(!has('method') && !has('params'));
+        } else {
+          assert.equal(typeof value.method, 'string');
+          assert.ok(!has('result') && !has('error'));
+          if (has('id')) assert.ok(typeof value.id === 'string' || Number.isFinite(value.id));
+        }
+        // Summarising a validated message never throws, and only strings become targets.
+        const summary = summarise(message, 'tools/call');
+        for (const target of [summary.tool, summary.resourceUri, summary.prompt]) assert.ok(target === undefined || typeof target === 'string');
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('any JSON value, batch or not, yields messages or a WardenError and nothing else', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.jsonValue({ maxDepth: 3 }), fc.array(candidate.map((c) => JSON.parse(JSON.stringify(c)) as unknown), { maxLength: 4 })), fc.boolean(), (value, allowBatch) => {
+        try {
+          for (const message of toMessages(value, { allowBatch }).messages) summarise(message);
+        } catch (err) {
+          if (!(err instanceof WardenError)) throw err;
+        }
+      }),
+      { numRuns: 300 },
+    );
   });
 });
