@@ -9,9 +9,8 @@ export function sendJson(res: ServerResponse, status: number, body: string | Buf
     res.destroy();
     return;
   }
-  const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
-  res.writeHead(status, { ...headers, 'content-type': 'application/json', 'content-length': bytes.length });
-  res.end(bytes);
+  res.writeHead(status, { ...headers, 'content-type': 'application/json', 'content-length': typeof body === 'string' ? Buffer.byteLength(body) : body.length });
+  res.end(body);
 }
 
 /** A refusal at the HTTP layer: the error's HTTP status and a JSON-RPC error body. */
@@ -23,21 +22,41 @@ export function sendRefusal(res: ServerResponse, error: WardenError, id: JsonRpc
  * Reads a request body up to `limit` bytes. Refuses early on a declared Content-Length over the
  * limit, and stops reading (and refuses) as soon as the streamed body passes it.
  */
-export async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   const declared = req.headers['content-length'];
   if (declared !== undefined && Number(declared) > limit)
-    throw new WardenError('WARDEN_ERR_SIZE_REQUEST_TOO_LARGE', { detail: `content-length ${declared} > ${limit}` });
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > limit) {
-      req.resume(); // drain and discard the rest
-      throw new WardenError('WARDEN_ERR_SIZE_REQUEST_TOO_LARGE', { detail: `body > ${limit}` });
-    }
-    chunks.push(chunk as Buffer);
-  }
-  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
+    return Promise.reject(new WardenError('WARDEN_ERR_SIZE_REQUEST_TOO_LARGE', { detail: `content-length ${declared} > ${limit}` }));
+  // Plain events rather than an async iterator: this runs once per request on the hot path.
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        cleanup();
+        req.resume(); // drain and discard the rest
+        reject(new WardenError('WARDEN_ERR_SIZE_REQUEST_TOO_LARGE', { detail: `body > ${limit}` }));
+        return;
+      }
+      chunks.push(chunk);
+    };
+    const onEnd = () => {
+      cleanup();
+      resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
+    };
+    const onError = (err: Error) => {
+      cleanup();
+      reject(err);
+    };
+    const cleanup = () => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onError);
+    };
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', onError);
+  });
 }
 
 /** Content-Type must be application/json (charset utf-8 if any); no Content-Encoding but identity. */
@@ -58,4 +77,17 @@ export function checkJsonBodyHeaders(req: IncomingMessage): WardenError | undefi
 
 export function clientIpOf(req: IncomingMessage): string {
   return req.socket.remoteAddress ?? 'unknown';
+}
+
+/**
+ * An AbortSignal that fires when the client goes away before the response was finished. Aborting
+ * an upstream request for a response that already completed costs an exception for nothing, so
+ * the controller only acts on an early close.
+ */
+export function abortOnEarlyClose(res: ServerResponse): AbortSignal {
+  const controller = new AbortController();
+  res.once('close', () => {
+    if (!res.writableFinished) controller.abort();
+  });
+  return controller.signal;
 }

@@ -8,7 +8,7 @@ import type { ConnectionInfo } from '../pipeline/exchange-context.ts';
 import type { Principal } from '../pipeline/principal.ts';
 import { Correlator } from './correlator.ts';
 import { clientResponseHeaders, headerValue, upstreamRequestHeaders } from './header-policy.ts';
-import { checkJsonBodyHeaders, clientIpOf, readBody, sendJson, sendRefusal } from './http-replies.ts';
+import { abortOnEarlyClose, checkJsonBodyHeaders, clientIpOf, readBody, sendJson, sendRefusal } from './http-replies.ts';
 import { bytesToForward, refusalReply } from './message-processor.ts';
 import type { RouteContext } from './route-context.ts';
 import { relaySse, write } from './sse-relay.ts';
@@ -71,13 +71,11 @@ export class LegacySseHandler {
   }
 
   async #open(req: IncomingMessage, res: ServerResponse, principal: Principal): Promise<void> {
-    const abort = new AbortController();
-    res.on('close', () => abort.abort());
     const upstream = await this.#upstream.request({
       method: 'GET',
       path: `${this.#streamUrl.pathname}${this.#streamUrl.search}`,
       headers: { ...upstreamRequestHeaders(req.headers, this.#route.credentials.headersFor(this.#route.upstream.name)), accept: 'text/event-stream' },
-      signal: abort.signal,
+      signal: abortOnEarlyClose(res),
     });
     if (upstream.status !== 200 || !isEventStream(upstream.headers)) {
       upstream.body.resume();

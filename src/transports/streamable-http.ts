@@ -8,7 +8,7 @@ import type { ConnectionInfo } from '../pipeline/exchange-context.ts';
 import type { Principal } from '../pipeline/principal.ts';
 import { Correlator } from './correlator.ts';
 import { clientResponseHeaders, headerValue, upstreamRequestHeaders } from './header-policy.ts';
-import { checkJsonBodyHeaders, clientIpOf, readBody, sendJson, sendRefusal } from './http-replies.ts';
+import { abortOnEarlyClose, checkJsonBodyHeaders, clientIpOf, readBody, sendJson, sendRefusal } from './http-replies.ts';
 import { bytesToForward, refusalReply, type ProcessedBody } from './message-processor.ts';
 import type { RouteContext } from './route-context.ts';
 import { SessionTable, type SessionState } from './session-table.ts';
@@ -118,14 +118,12 @@ export class StreamableHttpHandler {
       if (item.ctx.summary.method === 'initialize') initialize = true;
     }
 
-    const abort = new AbortController();
-    res.on('close', () => abort.abort());
     const upstream = await this.#upstream.request({
       method: 'POST',
       path: this.#upstreamPath,
       headers: { ...upstreamRequestHeaders(req.headers, this.#route.credentials.headersFor(this.#route.upstream.name)), 'content-type': 'application/json' },
       body: outgoing,
-      signal: abort.signal,
+      signal: abortOnEarlyClose(res),
     });
 
     let state = session.state;
@@ -279,13 +277,11 @@ export class StreamableHttpHandler {
     const session = await this.#session(req, principal);
     const version = headerValue(req.headers, 'mcp-protocol-version') ?? session.state?.protocolVersion;
     const connection = this.#connection(req, principal, session.id, version);
-    const abort = new AbortController();
-    res.on('close', () => abort.abort());
     const upstream = await this.#upstream.request({
       method,
       path: this.#upstreamPath,
       headers: upstreamRequestHeaders(req.headers, this.#route.credentials.headersFor(this.#route.upstream.name)),
-      signal: abort.signal,
+      signal: abortOnEarlyClose(res),
     });
     const headers = clientResponseHeaders(upstream.headers);
     if (method === 'GET' && upstream.status === 200 && isEventStream(upstream.headers)) {

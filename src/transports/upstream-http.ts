@@ -67,19 +67,23 @@ export class UpstreamHttp {
 }
 
 /** Reads a whole (non-SSE) upstream body, refusing it once it passes `limit` bytes. */
-export async function readUpstreamBody(body: UpstreamResponse['body'], limit: number, upstream: string): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body) {
-    size += (chunk as Buffer).length;
-    if (size > limit) {
-      body.destroy();
-      upstreamErrorsTotal.inc({ upstream, kind: 'too_large' });
-      throw new WardenError('WARDEN_ERR_SIZE_RESPONSE_TOO_LARGE', { detail: `${upstream}: body > ${limit} bytes` });
-    }
-    chunks.push(chunk as Buffer);
-  }
-  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
+export function readUpstreamBody(body: UpstreamResponse['body'], limit: number, upstream: string): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    body.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        body.destroy();
+        upstreamErrorsTotal.inc({ upstream, kind: 'too_large' });
+        reject(new WardenError('WARDEN_ERR_SIZE_RESPONSE_TOO_LARGE', { detail: `${upstream}: body > ${limit} bytes` }));
+        return;
+      }
+      chunks.push(chunk);
+    });
+    body.once('end', () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size)));
+    body.once('error', (err) => reject(new WardenError('WARDEN_ERR_UPSTREAM_UNAVAILABLE', { detail: `${upstream}: ${err.message}`, cause: err })));
+  });
 }
 
 export function isEventStream(headers: UpstreamResponse['headers']): boolean {
