@@ -22,7 +22,7 @@ const { values: opts } = parseArgs({
   options: {
     duration: { type: 'string', default: '10' },
     connections: { type: 'string', default: '10' },
-    targets: { type: 'string', default: 'direct,nginx,mcp-warden' },
+    targets: { type: 'string', default: 'direct,nginx,node-passthrough,mcp-warden' },
     'latency-requests': { type: 'string', default: '2000' },
     'stream-mb': { type: 'string', default: '10' },
     'stream-runs': { type: 'string', default: '3' },
@@ -35,7 +35,7 @@ const { values: opts } = parseArgs({
   strict: true,
 });
 if (opts.help) {
-  console.log(`usage: npm run bench -- [--duration S] [--connections N] [--targets direct,nginx,mcp-warden]
+  console.log(`usage: npm run bench -- [--duration S] [--connections N] [--targets direct,nginx,node-passthrough,mcp-warden]
   [--latency-requests N] [--stream-mb MB] [--stream-runs N] [--nginx-workers N]
   [--warden-log-level LEVEL] [--warden-extra JSON] [--json FILE]`);
   process.exit(0);
@@ -64,8 +64,9 @@ interface Row {
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
-async function startUpstream(): Promise<{ managed: ManagedChild; origin: string }> {
-  const managed = spawnChild('fast upstream', process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'bench', 'fixtures', 'fast-upstream.ts')], { env: { ...process.env, PORT: '0' } });
+/** A fixture in bench/fixtures/ as its own process; it prints `LISTENING <port>`. */
+async function startFixture(name: string, file: string, env: Record<string, string> = {}): Promise<{ managed: ManagedChild; origin: string }> {
+  const managed = spawnChild(name, process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'bench', 'fixtures', file)], { env: { ...process.env, ...env, PORT: '0' } });
   let port = 0;
   await waitUntil(managed, async () => {
     const match = /LISTENING (\d+)/.exec(managed.output());
@@ -74,6 +75,8 @@ async function startUpstream(): Promise<{ managed: ManagedChild; origin: string 
   });
   return { managed, origin: `http://127.0.0.1:${port}` };
 }
+
+const startUpstream = () => startFixture('fast upstream', 'fast-upstream.ts');
 
 async function startTargets(upstreamOrigin: string): Promise<Target[]> {
   const targets: Target[] = [];
@@ -85,6 +88,10 @@ async function startTargets(upstreamOrigin: string): Promise<Target[]> {
     } catch (err) {
       targets.push({ name: 'nginx', unavailable: firstLine(err) });
     }
+  }
+  if (wanted.has('node-passthrough')) {
+    const passthrough = await startFixture('node passthrough', 'node-passthrough.ts', { UPSTREAM: upstreamOrigin });
+    targets.push({ name: 'node-passthrough', origin: passthrough.origin, close: () => passthrough.managed.stop() });
   }
   if (wanted.has('mcp-warden')) {
     try {
