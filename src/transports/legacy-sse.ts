@@ -8,7 +8,7 @@ import type { ConnectionInfo } from '../pipeline/exchange-context.ts';
 import type { Principal } from '../pipeline/principal.ts';
 import { Correlator } from './correlator.ts';
 import { clientResponseHeaders, headerValue, upstreamRequestHeaders } from './header-policy.ts';
-import { abortOnEarlyClose, checkJsonBodyHeaders, clientIpOf, readBody, sendJson, sendRefusal } from './http-replies.ts';
+import { abortOnEarlyClose, checkJsonBodyHeaders, clientIpOf, readBody, sendRefusal } from './http-replies.ts';
 import { bytesToForward, refusalReply } from './message-processor.ts';
 import type { RouteContext } from './route-context.ts';
 import { relaySse, write } from './sse-relay.ts';
@@ -159,9 +159,12 @@ export class LegacySseHandler {
     const refusal = refusalReply(item);
     if (item.outcome.action === 'reject') {
       // In this transport replies travel on the stream; the POST itself is accepted.
-      if (refusal !== undefined) await this.#toStream(session, refusal);
-      if (refusal === undefined) sendRefusal(res, item.outcome.error);
-      else sendJson(res, 202, '');
+      if (refusal === undefined) {
+        sendRefusal(res, item.outcome.error);
+        return;
+      }
+      await this.#toStream(session, refusal);
+      res.writeHead(202).end();
       return;
     }
     const status = await this.#forward(connection, key, bytesToForward(item));

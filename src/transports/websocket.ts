@@ -108,11 +108,17 @@ export class WebSocketHandler {
     // Strict ordering per direction: each frame waits for the one before it.
     let toServerChain = Promise.resolve();
     let toClientChain = Promise.resolve();
+    // A bug in relaying must close the connection (fail closed), never crash the process or
+    // leave the chain rejected so that later frames silently stop flowing.
+    const failed = (err: unknown) => {
+      this.#route.logger.error({ err, upstream: this.#route.upstream.name }, 'WebSocket relay failed; closing the connection');
+      closeBoth(1011, 'internal error');
+    };
     client.on('message', (data, isBinary) => {
-      toServerChain = toServerChain.then(() => this.#relay(data, isBinary, 'to_server', { connection, correlator, from: client, to: upstream, closeBoth }));
+      toServerChain = toServerChain.then(() => this.#relay(data, isBinary, 'to_server', { connection, correlator, from: client, to: upstream, closeBoth })).catch(failed);
     });
     upstream.on('message', (data, isBinary) => {
-      toClientChain = toClientChain.then(() => this.#relay(data, isBinary, 'to_client', { connection, correlator, from: upstream, to: client, closeBoth }));
+      toClientChain = toClientChain.then(() => this.#relay(data, isBinary, 'to_client', { connection, correlator, from: upstream, to: client, closeBoth })).catch(failed);
     });
     client.on('close', (code, reason) => closeBoth(code, reason.toString()));
     upstream.on('close', (code, reason) => closeBoth(code, reason.toString()));
