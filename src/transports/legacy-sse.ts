@@ -11,6 +11,7 @@ import { clientResponseHeaders, headerValue, upstreamRequestHeaders } from './he
 import { abortOnEarlyClose, checkJsonBodyHeaders, clientIpOf, readBody, sendRefusal } from './http-replies.ts';
 import { bytesToForward, refusalReply } from './message-processor.ts';
 import type { RouteContext } from './route-context.ts';
+import { foreignSessionRefusal } from './session-refusal.ts';
 import { relaySse, write } from './sse-relay.ts';
 import { endAtExpiry } from './stream-expiry.ts';
 import { UpstreamHttp, isEventStream } from './upstream-http.ts';
@@ -137,19 +138,7 @@ export class LegacySseHandler {
     const key = sessionId === null ? undefined : `${this.#route.upstream.name}:${sessionId}`;
     const session = key === undefined ? undefined : this.#sessions.get(key);
     if (session === undefined || key === undefined) throw new WardenError('WARDEN_ERR_SESSION_UNKNOWN', { detail: 'no open legacy SSE stream for this sessionId' });
-    if (!(await this.#route.sessionGuard.permits(key, principal))) {
-      this.#route.audit.record({
-        type: 'session.binding_refused',
-        outcome: 'failure',
-        message: 'a legacy SSE sessionId was presented by a principal other than the one that opened it',
-        principal,
-        clientIp: clientIpOf(req),
-        upstream: this.#route.upstream.name,
-        sessionId: sessionId ?? undefined,
-        code: 'WARDEN_ERR_SESSION_UNKNOWN',
-      });
-      throw new WardenError('WARDEN_ERR_SESSION_UNKNOWN', { detail: `legacy session bound to another principal (presented by ${principal.id})` });
-    }
+    if (!(await this.#route.sessionGuard.permits(key, principal))) throw foreignSessionRefusal(this.#route, req, principal, sessionId ?? undefined, 'a legacy SSE sessionId');
     const headerError = checkJsonBodyHeaders(req);
     if (headerError !== undefined) throw headerError;
     const bytes = await readBody(req, this.#route.maxMessageBytes);

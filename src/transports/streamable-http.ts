@@ -11,6 +11,7 @@ import { clientResponseHeaders, headerValue, upstreamRequestHeaders } from './he
 import { abortOnEarlyClose, checkJsonBodyHeaders, clientIpOf, readBody, sendJson, sendRefusal } from './http-replies.ts';
 import { bytesToForward, refusalReply, type ProcessedBody } from './message-processor.ts';
 import type { RouteContext } from './route-context.ts';
+import { foreignSessionRefusal } from './session-refusal.ts';
 import { SessionTable, type SessionState } from './session-table.ts';
 import { relaySse } from './sse-relay.ts';
 import { endAtExpiry } from './stream-expiry.ts';
@@ -69,19 +70,7 @@ export class StreamableHttpHandler {
     const key = `${this.#route.upstream.name}:${id}`;
     const state = this.#sessions.get(key);
     if (state === undefined) throw new WardenError('WARDEN_ERR_SESSION_UNKNOWN', { detail: 'session not opened through this mcp-warden' });
-    if (!(await this.#route.sessionGuard.permits(key, principal))) {
-      this.#route.audit.record({
-        type: 'session.binding_refused',
-        outcome: 'failure',
-        message: 'a session was presented by a principal other than the one that opened it',
-        principal,
-        clientIp: clientIpOf(req),
-        upstream: this.#route.upstream.name,
-        sessionId: id,
-        code: 'WARDEN_ERR_SESSION_UNKNOWN',
-      });
-      throw new WardenError('WARDEN_ERR_SESSION_UNKNOWN', { detail: `session bound to another principal (presented by ${principal.id})` });
-    }
+    if (!(await this.#route.sessionGuard.permits(key, principal))) throw foreignSessionRefusal(this.#route, req, principal, id, 'a session');
     return { id, state };
   }
 
