@@ -6,7 +6,7 @@ import { serialise, errorResponse } from '../jsonrpc/serialise.ts';
 import { parseStrictJson } from '../jsonrpc/strict-json.ts';
 import { summarise } from '../jsonrpc/summarise.ts';
 import { toMessages } from '../jsonrpc/validate.ts';
-import { methodLabel, messagesTotal, pipelineSeconds, refusalsTotal } from '../metrics/proxy-metrics.ts';
+import { exchangeSeconds, methodLabel, messagesTotal, pipelineSeconds, refusalsTotal } from '../metrics/proxy-metrics.ts';
 import type { ConnectionInfo, Direction, MessageContext } from '../pipeline/exchange-context.ts';
 import type { Pipeline } from '../pipeline/pipeline.ts';
 import type { PipelineOutcome } from '../pipeline/stage.ts';
@@ -97,7 +97,12 @@ export class MessageProcessor {
       notes: new Map(),
     };
     const outcome = await this.#pipeline.run(ctx);
-    pipelineSeconds.observe({ direction }, (performance.now() - start) / 1000);
+    const end = performance.now();
+    pipelineSeconds.observe({ direction }, (end - start) / 1000);
+    if (request !== undefined && direction === 'to_client') {
+      // Client request in → its response out: the whole exchange as the client's agent sees it.
+      exchangeSeconds.observe({ transport: connection.transport, upstream: connection.upstream, method: methodLabel(request.summary.method) }, (end - request.receivedAt) / 1000);
+    }
     const method = methodLabel(ctx.summary.kind === 'response' ? undefined : ctx.summary.method);
     if (outcome.action === 'forward') {
       correlator.remember(ctx);

@@ -117,6 +117,7 @@ describe('Streamable HTTP through mcp-warden', () => {
     const metrics = await (await fetch(warden.url('/metrics'))).text();
     assert.match(metrics, /mcp_warden_messages_total\{transport="streamable-http",upstream="rec",direction="to_server",method="tools\/call",outcome="forwarded"\} \d+/);
     assert.match(metrics, /mcp_warden_pipeline_duration_seconds_bucket/);
+    assert.match(metrics, /mcp_warden_exchange_duration_seconds_count\{transport="streamable-http",upstream="rec",method="tools\/call"\} [1-9]/);
     assert.match(metrics, /mcp_warden_open_streams/);
     assert.doesNotMatch(metrics, /session/i, 'no session ids in metric labels');
   });
