@@ -3,6 +3,7 @@ import type { ServerResponse } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { startRecordingUpstream, type RecordedRequest } from '../../helpers/recording-upstream.ts';
 import { startTestWarden, type TestWarden } from '../../helpers/warden.ts';
+import { BYPASS_ATTEMPTS } from './bypass-attempts.ts';
 
 /**
  * Attempts to reach a denied tool anyway, against a recording upstream: every attempt must be
@@ -87,18 +88,7 @@ describe('policy bypass attempts (streamable HTTP, recording upstream)', () => {
   });
 
   it('name variants, unicode escapes, notifications and method variants never reach the upstream', async () => {
-    const attempts: string[] = [
-      JSON.stringify({ jsonrpc: '2.0', id: 10, method: 'tools/call', params: { name: 'get-env' } }),
-      JSON.stringify({ jsonrpc: '2.0', id: 11, method: 'tools/call', params: { name: 'GET-ENV' } }),
-      JSON.stringify({ jsonrpc: '2.0', id: 12, method: 'tools/call', params: { name: ' get-env' } }),
-      JSON.stringify({ jsonrpc: '2.0', id: 13, method: 'tools/call', params: { name: 'g\u0435t-env' } }),
-      '{"jsonrpc":"2.0","id":14,"method":"tools/call","params":{"name":"\\u0067et-env"}}',
-      '{"jsonrpc":"2.0","id":15,"method":"tools/call","params":{"name":"echo","name":"get-env"}}',
-      JSON.stringify({ jsonrpc: '2.0', method: 'tools/call', params: { name: 'get-env' } }),
-      JSON.stringify({ jsonrpc: '2.0', id: 16, method: 'Tools/Call', params: { name: 'get-env' } }),
-      JSON.stringify({ jsonrpc: '2.0', id: 17, method: 'tools/call', params: { name: 'delete-everything' } }),
-      JSON.stringify({ jsonrpc: '2.0', id: 18, method: 'tools/call', params: { name: ['get-env'] } }),
-    ];
+    const attempts = BYPASS_ATTEMPTS;
     for (const body of attempts) {
       const r = await post(body);
       assert.ok(r.status >= 400 || /-3200[03]|-32700|-32600|Forbidden by policy|Parse error/.test(r.text) || r.status === 202, `${body} → ${r.status} ${r.text}`);
