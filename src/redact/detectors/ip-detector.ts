@@ -1,0 +1,73 @@
+import { isIPv6 } from 'node:net';
+import type { Detector, Finding } from '../finding.ts';
+import { regexDetector } from './regex-detector.ts';
+
+const OCTET = '(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)';
+/** Dotted quad, not part of a longer dotted number (OIDs, 5-part versions) or of a word. */
+const IPV4 = new RegExp(`(?<![\\w.])${OCTET}(?:\\.${OCTET}){3}(?![\\w]|\\.\\d)`, 'g');
+/**
+ * `version 4.0.0.0`, `v1.2.3.4`, `Chrome/124.0.0.0`: four-part version numbers look exactly like
+ * addresses. (`http://1.2.3.4` is not a product token: the slash follows a slash.)
+ */
+const VERSION_CONTEXT = /(?:(?:version|ver\.?|v|release|build|assembly)[\s:=]{0,3}|[A-Za-z][\w-]*\/)$/i;
+/**
+ * Addresses that identify no one: loopback, unspecified, limited broadcast. Private ranges
+ * (10/8, 172.16/12, 192.168/16) ARE redacted: they map an internal network.
+ */
+const NON_IDENTIFYING_V4 = /^(?:127\.|0\.0\.0\.0$|255\.255\.255\.255$)/;
+
+const ipv4Detector = regexDetector('IP_ADDRESS', 50, IPV4, (m, text) => {
+  if (NON_IDENTIFYING_V4.test(m[0])) return null;
+  const before = text.slice(Math.max(0, m.index - 12), m.index);
+  return VERSION_CONTEXT.test(before) ? null : [m.index, m.index + m[0].length];
+});
+
+/**
+ * IPv6: an anchor (`h:h…:` or `::`) is found with a cheap regex, then grown over hex digits, colons
+ * and (for the embedded IPv4 tail) dots; `node:net` decides. A lone `::`, `::1` and words such as
+ * `a::b` (C++/Rust paths) are refused (a digit is required).
+ */
+const IPV6_ANCHOR = /[0-9A-Fa-f]:[0-9A-Fa-f]{0,4}:|::/g;
+const MAX_V6 = 45;
+
+function isV6Char(c: number): boolean {
+  return (c >= 48 && c <= 58) || (c >= 65 && c <= 70) || (c >= 97 && c <= 102) || c === 46; // 0-9 : A-F a-f .
+}
+function isWordChar(c: number): boolean {
+  return (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95;
+}
+
+const ipv6Detector: Detector = {
+  type: 'IP_ADDRESS',
+  priority: 50,
+  scan(text: string, out: Finding[]): void {
+    const re = IPV6_ANCHOR;
+    re.lastIndex = 0;
+    let m: RegExpExecArray | null;
+    while ((m = re.exec(text)) !== null) {
+      let start = m.index;
+      const floor = Math.max(0, m.index - MAX_V6);
+      while (start > floor && isV6Char(text.charCodeAt(start - 1)) && text.charCodeAt(start - 1) !== 46) start--;
+      let end = m.index + m[0].length;
+      const ceil = Math.min(text.length, start + MAX_V6 + 1);
+      while (end < ceil && isV6Char(text.charCodeAt(end))) end++;
+      re.lastIndex = end;
+      while (end > start && text.charCodeAt(end - 1) === 46) end--; // sentence dot
+      const before = start > 0 ? text.charCodeAt(start - 1) : 32;
+      const after = end < text.length ? text.charCodeAt(end) : 32;
+      if (isWordChar(before) || before === 46 || before === 58 || isWordChar(after) || after === 58) continue;
+      const candidate = text.slice(start, end);
+      if (!/\d/.test(candidate) || !isIPv6(candidate) || candidate === '::1' || candidate === '::') continue;
+      out.push({ type: 'IP_ADDRESS', start, end });
+    }
+  },
+};
+
+export const ipDetector: Detector = {
+  type: 'IP_ADDRESS',
+  priority: 50,
+  scan(text: string, out: Finding[]): void {
+    ipv4Detector.scan(text, out);
+    if (text.includes(':')) ipv6Detector.scan(text, out);
+  },
+};

@@ -1,0 +1,56 @@
+import type { Detector, Finding } from './finding.ts';
+
+/**
+ * Runs a set of detectors over one string and returns non-overlapping findings in text order.
+ * Where two findings overlap, the higher priority wins, then the longer one (a card number is not
+ * also a phone number; a JWT is not also a password value).
+ */
+export class Scanner {
+  readonly #detectors: readonly Detector[];
+  readonly #priority: ReadonlyMap<string, number>;
+
+  constructor(detectors: readonly Detector[]) {
+    this.#detectors = detectors;
+    this.#priority = new Map(detectors.map((d) => [d.type, d.priority]));
+  }
+
+  get types(): readonly string[] {
+    return this.#detectors.map((d) => d.type);
+  }
+
+  /** Findings for the detectors whose type `wanted` accepts (all when undefined). */
+  scan(text: string, wanted?: ReadonlySet<string>): Finding[] {
+    // Nothing below can match a string this short (the shortest is a 7-digit phone number).
+    if (text.length < 6) return [];
+    const found: Finding[] = [];
+    for (const d of this.#detectors) {
+      if (wanted !== undefined && !wanted.has(d.type)) continue;
+      d.scan(text, found);
+    }
+    if (found.length <= 1) return found;
+    found.sort((a, b) => a.start - b.start || b.end - a.end);
+    const kept: Finding[] = [];
+    for (const f of found) {
+      const last = kept[kept.length - 1];
+      if (last === undefined || f.start >= last.end) {
+        kept.push(f);
+        continue;
+      }
+      if (this.#beats(f, last)) {
+        // the winner may overlap earlier kept findings too: drop them
+        kept.pop();
+        while (kept.length > 0 && (kept[kept.length - 1] as Finding).end > f.start && this.#beats(f, kept[kept.length - 1] as Finding)) kept.pop();
+        const prev = kept[kept.length - 1];
+        if (prev === undefined || prev.end <= f.start) kept.push(f);
+      }
+    }
+    return kept;
+  }
+
+  #beats(a: Finding, b: Finding): boolean {
+    const pa = this.#priority.get(a.type) ?? 0;
+    const pb = this.#priority.get(b.type) ?? 0;
+    if (pa !== pb) return pa > pb;
+    return a.end - a.start > b.end - b.start;
+  }
+}
