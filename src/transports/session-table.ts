@@ -24,8 +24,9 @@ export class SessionTable {
     this.#idleMs = idleMs;
   }
 
-  open(key: string, protocolVersion: string | undefined): SessionState {
-    const state: SessionState = { correlator: new Correlator(), protocolVersion, lastSeen: Date.now() };
+  /** `correlator`: the one the opening request was remembered in, so that its reply is paired. */
+  open(key: string, protocolVersion: string | undefined, correlator: Correlator = new Correlator()): SessionState {
+    const state: SessionState = { correlator, protocolVersion, lastSeen: Date.now() };
     this.#sessions.set(key, state);
     if (this.#sessions.size > this.#max) {
       const oldest = this.#sessions.keys().next().value;

@@ -90,7 +90,9 @@ export class StreamableHttpHandler {
         if (mismatch !== undefined) throw mismatch;
       }
     }
-    const correlator = session.state?.correlator ?? new Correlator(64);
+    // Without a session yet (initialize, or the stateless era) the POST gets its own correlator; an
+    // initialize that opens a session hands it on, so the reply is paired with its request.
+    const correlator = session.state?.correlator ?? new Correlator();
     const body = await this.#route.processor.processParsed(parsed, bytes, 'to_server', connection, correlator);
     const forwarded = body.items.filter((i) => i.outcome.action === 'forward');
     const local = body.items.map(refusalReply).filter((m): m is JsonRpcMessage => m !== undefined);
@@ -120,10 +122,10 @@ export class StreamableHttpHandler {
     if (initialize && newSessionId !== undefined && state === undefined) {
       const key = `${this.#route.upstream.name}:${newSessionId}`;
       await this.#route.sessionGuard.bind(key, principal);
-      state = this.#sessions.open(key, undefined);
+      state = this.#sessions.open(key, undefined, correlator);
       connection.sessionId = newSessionId;
     }
-    await this.#relayPostResponse(upstream, res, { connection, correlator: state?.correlator ?? correlator, batch: body.batch, local, outstanding, state, principal });
+    await this.#relayPostResponse(upstream, res, { connection, correlator, batch: body.batch, local, outstanding, state, principal });
   }
 
   /** Everything was refused or answered by mcp-warden itself: nothing reaches the upstream. */

@@ -142,3 +142,44 @@ describe('Streamable HTTP through mcp-warden', () => {
     for (const line of refused) assert.match(String(line.decision_id), /^[0-9a-f-]{36}$/);
   });
 });
+
+describe('Streamable HTTP sessions through mcp-warden', () => {
+  it('pairs the initialize reply with its request: the version negotiated there decides batching', async () => {
+    let sessions = 0;
+    const upstream = await startRecordingUpstream((req, res) => {
+      const m = JSON.parse(req.body.toString()) as { id?: number; method?: string; params?: { protocolVersion?: string } } | { id?: number }[];
+      if (!Array.isArray(m) && m.method === 'initialize') {
+        const body = JSON.stringify({ jsonrpc: '2.0', id: m.id, result: { protocolVersion: m.params?.protocolVersion, capabilities: {}, serverInfo: { name: 'up', version: '1' } } });
+        res.writeHead(200, { 'content-type': 'application/json', 'mcp-session-id': `sess-${++sessions}` }).end(body);
+        return;
+      }
+      const replies = (Array.isArray(m) ? m : [m]).map((x) => ({ jsonrpc: '2.0', id: x.id, result: {} }));
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(Array.isArray(m) ? replies : replies[0]));
+    });
+    const warden = await startTestWarden({ upstreams: [{ name: 'up', url: upstream.url, path: '/mcp' }], policy: { bundle: 'policies/', data: TRANSPARENT_POLICY_DATA } });
+    const headers = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
+    const open = async (version: string) => {
+      const init = await fetch(warden.url('/mcp'), { method: 'POST', headers, body: `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"${version}","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}` });
+      assert.equal(init.status, 200);
+      await init.text();
+      return init.headers.get('mcp-session-id')!;
+    };
+    // No MCP-Protocol-Version header on these batches: only the version negotiated in the session decides.
+    const batch = (session: string) => fetch(warden.url('/mcp'), { method: 'POST', headers: { ...headers, 'mcp-session-id': session }, body: '[{"jsonrpc":"2.0","id":2,"method":"ping"},{"jsonrpc":"2.0","id":3,"method":"ping"}]' });
+    try {
+      const old = await open('2025-03-26');
+      const allowed = await batch(old);
+      assert.equal(allowed.status, 200);
+      assert.deepEqual(((await allowed.json()) as { id: number }[]).map((r) => r.id), [2, 3]);
+      const newer = await open('2025-06-18');
+      const before = upstream.received.length;
+      const refused = await batch(newer);
+      assert.equal(refused.status, 400);
+      assert.equal(((await refused.json()) as { error: { data: { warden_code: string } } }).error.data.warden_code, 'WARDEN_ERR_JSONRPC_BATCH_FORBIDDEN');
+      assert.equal(upstream.received.length, before);
+    } finally {
+      await warden.close();
+      await upstream.close();
+    }
+  });
+});
