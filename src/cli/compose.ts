@@ -1,4 +1,6 @@
 import type { WardenConfig } from '../config/schema.ts';
+import { redactionEntityTypes } from '../redact/redaction-config.ts';
+import { createRedactionStage } from '../redact/redaction-stage.ts';
 import type { WardenError } from '../errors/warden-error.ts';
 import { createAudit, replicaIdFor } from '../audit/create-audit.ts';
 import type { AuditPort } from '../pipeline/audit-port.ts';
@@ -75,8 +77,8 @@ export async function composeWarden(deps: ComposeDeps): Promise<WardenParts> {
 
   // --- policy (issue 3) ------------------------------------------------------------------
   // Built-in redaction entity types (data.warden.redaction.types): the default policy redacts all of
-  // them minus exemptions. TODO(lead): BUILTIN_ENTITY_TYPES from redact/entity-types.ts once committed.
-  const redactionTypes: readonly string[] = [];
+  // them minus exemptions (built-in types plus redaction.custom[].type).
+  const redactionTypes: readonly string[] = redactionEntityTypes(deps.config.redaction);
   const policy = await createPolicyStages({
     config: deps.config.policy,
     state: deps.state,
@@ -98,6 +100,12 @@ export async function composeWarden(deps: ComposeDeps): Promise<WardenParts> {
   });
 
   // --- redaction (issue 5) ---------------------------------------------------------------
+  // After policy (it reads the decision's redact list); to_server only with scan_arguments.
+  if (deps.config.redaction.enabled) {
+    const redaction = createRedactionStage(deps.config.redaction);
+    toClient.push(redaction);
+    if (redaction.directions.includes('to_server')) toServer.push(redaction);
+  }
 
   void deps;
   return {
