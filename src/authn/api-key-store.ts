@@ -1,4 +1,4 @@
-import { readFileSync, unwatchFile, watchFile } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { parse as parseYaml } from 'yaml';
@@ -7,6 +7,7 @@ import { apiKeyEntrySchema, type ApiKeyConfig, type ApiKeyEntry } from './auth-c
 import { hashApiKey, isApiKeyShaped } from './api-key-format.ts';
 import type { FailureReason } from './failure-reason.ts';
 import type { Principal } from '../pipeline/principal.ts';
+import { FilePoller } from '../tls/file-poller.ts';
 
 const keysFileSchema = z.union([z.array(apiKeyEntrySchema), z.object({ keys: z.array(apiKeyEntrySchema) }).strict()]);
 
@@ -31,7 +32,7 @@ export class ApiKeyStore {
   readonly #configKeys: readonly ApiKeyEntry[];
   readonly #file: string | undefined;
   readonly #logger: Logger;
-  readonly #onChange = () => this.#reload();
+  readonly #poller: FilePoller | undefined;
   #byHash = new Map<string, ApiKeyEntry>();
 
   constructor(config: ApiKeyConfig, baseDir: string, logger: Logger) {
@@ -39,8 +40,9 @@ export class ApiKeyStore {
     this.#file = config.file === undefined ? undefined : resolve(baseDir, config.file);
     this.#logger = logger;
     // A missing or invalid keys file at start-up is a configuration error: fail, do not run keyless.
+    this.#poller = this.#file === undefined ? undefined : new FilePoller(this.#file); // baseline before the read
     this.#index(this.#file === undefined ? [] : parseKeysFile(readFileSync(this.#file, 'utf8'), this.#file));
-    if (this.#file !== undefined) watchFile(this.#file, { interval: 1_000, persistent: false }, this.#onChange);
+    this.#poller?.start(1_000, () => this.#reload());
   }
 
   #reload(): void {
@@ -87,6 +89,6 @@ export class ApiKeyStore {
   }
 
   close(): void {
-    if (this.#file !== undefined) unwatchFile(this.#file, this.#onChange);
+    this.#poller?.stop();
   }
 }

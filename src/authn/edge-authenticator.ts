@@ -161,7 +161,8 @@ export class EdgeAuthenticator implements Authenticator {
   #challenge(req: AuthRequest, attempt: Extract<Attempt, { kind: 'fail' }>): string {
     const params: [string, string][] = [];
     if (attempt.reason === 'insufficient_scope') params.push(['error', 'insufficient_scope'], ['scope', this.#o.requiredScopes.join(' ')]);
-    else if (attempt.reason === 'token_in_query' || attempt.reason === 'malformed' || attempt.reason === 'unsupported_scheme') params.push(['error', 'invalid_request']);
+    // A request the server cannot read (RFC 6750 invalid_request) vs a token it read and refused.
+    else if (attempt.reason === 'token_in_query' || (attempt.method === 'none' && attempt.reason !== 'missing')) params.push(['error', 'invalid_request']);
     else if (attempt.reason !== 'missing') params.push(['error', 'invalid_token']);
     const path = this.#o.upstreamPaths.get(req.upstream);
     const metadata = path === undefined ? undefined : this.#o.identity.metadataUrl(req.headers, path);

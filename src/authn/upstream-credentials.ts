@@ -1,7 +1,8 @@
-import { readFileSync, unwatchFile, watchFile } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Logger } from 'pino';
 import type { UpstreamCredentials } from '../pipeline/authenticator.ts';
+import { FilePoller } from '../tls/file-poller.ts';
 import type { UpstreamCredentialConfig } from './upstream-credential-config.ts';
 
 type Source = () => string | undefined;
@@ -42,17 +43,17 @@ export class FileAndEnvUpstreamCredentials implements UpstreamCredentials {
       } else {
         const file = resolve(baseDir, auth.value_file!);
         // Missing at start-up is a configuration error: the proxy must not call the upstream without its credential.
+        const poller = new FilePoller(file);
         let current = clean(readFileSync(file, 'utf8'), file);
-        const onChange = () => {
+        poller.start(1_000, () => {
           try {
             current = clean(readFileSync(file, 'utf8'), file);
             logger.info({ upstream: upstream.name }, 'upstream credential file re-read');
           } catch (err) {
             logger.error({ upstream: upstream.name, err: (err as Error).message }, 'upstream credential file could not be re-read; keeping the previous value');
           }
-        };
-        watchFile(file, { interval: 1_000, persistent: false }, onChange);
-        this.#closers.push(() => unwatchFile(file, onChange));
+        });
+        this.#closers.push(() => poller.stop());
         source = () => current;
       }
       this.#headers.set(upstream.name, { name: auth.header.toLowerCase(), scheme: auth.scheme, source });

@@ -1,7 +1,8 @@
-import { readFileSync, unwatchFile, watchFile } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { createSecureContext, type SecureContextOptions, type TlsOptions } from 'node:tls';
 import type { Logger } from 'pino';
+import { FilePoller } from './file-poller.ts';
 import { ensureSelfSigned } from './self-signed.ts';
 import { MODERN_CIPHERS, tlsSettings, type TlsConfig } from './tls-config.ts';
 
@@ -45,6 +46,7 @@ export async function createTlsListener(section: TlsConfig, baseDir: string, log
     honorCipherOrder: true,
     ...(ca === undefined ? {} : { ca }),
   });
+  const pollers = [new FilePoller(certFile), new FilePoller(keyFile)]; // baselines before the first read
   const initial = contextOptions();
   createSecureContext(initial); // throws now, at start-up, on a key that does not match its certificate
   const options: TlsOptions = { ...initial, ...(ca === undefined ? {} : { requestCert: true, rejectUnauthorized: false }) };
@@ -66,14 +68,12 @@ export async function createTlsListener(section: TlsConfig, baseDir: string, log
     logger.info({ cert: certFile }, 'TLS certificate reloaded');
     for (const listener of listeners) listener(next);
   };
-  watchFile(certFile, { interval: config.reloadIntervalMs, persistent: false }, onChange);
-  watchFile(keyFile, { interval: config.reloadIntervalMs, persistent: false }, onChange);
+  for (const poller of pollers) poller.start(config.reloadIntervalMs, onChange);
   return {
     options,
     onChange: (listener) => void listeners.push(listener),
     close: () => {
-      unwatchFile(certFile, onChange);
-      unwatchFile(keyFile, onChange);
+      for (const poller of pollers) poller.stop();
     },
   };
 }

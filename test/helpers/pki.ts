@@ -1,0 +1,73 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/**
+ * Real certificates made with the openssl CLI (Debian `openssl`, in scripts/apt-packages.txt): a CA,
+ * a server certificate for localhost/127.0.0.1, client certificates (CN and SANs), and a client
+ * certificate from another CA that mcp-warden must not trust.
+ */
+export interface Pki {
+  readonly dir: string;
+  readonly caCert: string;
+  readonly serverCert: string;
+  readonly serverKey: string;
+  /** Issued by the CA: CN=alice, SAN email:alice@example.com, DNS:alice.clients.example, clientAuth. */
+  readonly clientCert: string;
+  readonly clientKey: string;
+  /** Issued by the CA to CN=bob. */
+  readonly bobCert: string;
+  readonly bobKey: string;
+  /** CN=alice, but issued by a CA mcp-warden does not trust. */
+  readonly rogueCert: string;
+  readonly rogueKey: string;
+  /** Issues another server certificate (for reload tests); returns [cert, key] paths. */
+  issueServer(name: string, cn: string): [string, string];
+  cleanup(): void;
+}
+
+function openssl(args: string[], cwd: string): void {
+  execFileSync('openssl', args, { cwd, stdio: 'pipe', timeout: 30_000 });
+}
+
+function makeCa(dir: string, name: string): void {
+  openssl(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.crt`, '-days', '2', '-subj', `/CN=${name}`,
+    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign'], dir);
+}
+
+function issue(dir: string, ca: string, name: string, subject: string, ext: string): void {
+  openssl(['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', subject], dir);
+  writeFileSync(join(dir, `${name}.ext`), ext);
+  openssl(['x509', '-req', '-in', `${name}.csr`, '-CA', `${ca}.crt`, '-CAkey', `${ca}.key`, '-CAcreateserial', '-out', `${name}.crt`, '-days', '1', '-extfile', `${name}.ext`], dir);
+}
+
+export function makePki(): Pki {
+  const dir = mkdtempSync(join(tmpdir(), 'warden-pki-'));
+  makeCa(dir, 'ca');
+  makeCa(dir, 'rogue-ca');
+  const serverExt = 'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\nsubjectAltName=DNS:localhost,IP:127.0.0.1\n';
+  issue(dir, 'ca', 'server', '/CN=localhost', serverExt);
+  const clientExt = (email: string, dns: string) => `basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=clientAuth\nsubjectAltName=email:${email},DNS:${dns}\n`;
+  issue(dir, 'ca', 'client', '/O=Example/CN=alice', clientExt('alice@example.com', 'alice.clients.example'));
+  issue(dir, 'ca', 'bob', '/CN=bob', clientExt('bob@example.com', 'bob.clients.example'));
+  issue(dir, 'rogue-ca', 'rogue', '/CN=alice', clientExt('alice@example.com', 'alice.clients.example'));
+  const p = (f: string) => join(dir, f);
+  return {
+    dir,
+    caCert: p('ca.crt'),
+    serverCert: p('server.crt'),
+    serverKey: p('server.key'),
+    clientCert: p('client.crt'),
+    clientKey: p('client.key'),
+    bobCert: p('bob.crt'),
+    bobKey: p('bob.key'),
+    rogueCert: p('rogue.crt'),
+    rogueKey: p('rogue.key'),
+    issueServer(name, cn) {
+      issue(dir, 'ca', name, `/CN=${cn}`, serverExt);
+      return [p(`${name}.crt`), p(`${name}.key`)];
+    },
+    cleanup: () => rmSync(dir, { recursive: true, force: true }),
+  };
+}

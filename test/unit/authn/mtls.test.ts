@@ -1,0 +1,138 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { connect, type PeerCertificate, type TLSSocket } from 'node:tls';
+import { after, before, describe, it } from 'node:test';
+import pino from 'pino';
+import { authConfigSchema } from '../../../src/authn/auth-config.ts';
+import { createAuthn, type Authn } from '../../../src/authn/create-authn.ts';
+import { configSchema } from '../../../src/config/schema.ts';
+import type { SecurityEvent } from '../../../src/pipeline/audit-port.ts';
+import type { AuthRequest } from '../../../src/pipeline/authenticator.ts';
+import { MemoryStateStore } from '../../../src/state/memory-state-store.ts';
+import { makePki, type Pki } from '../../helpers/pki.ts';
+
+/**
+ * mTLS with real openssl certificates and a real TLS handshake: the peer certificate the
+ * authenticator sees is the one node:tls produced for the connection.
+ */
+describe('mTLS authentication', () => {
+  let pki: Pki;
+  let authn: Authn;
+  const events: SecurityEvent[] = [];
+  const peers = new Map<string, PeerCertificate>();
+
+  before(async () => {
+    pki = makePki();
+    const config = configSchema.parse({
+      listen: { host: '127.0.0.1', port: 0, tls: { mode: 'files', cert_file: pki.serverCert, key_file: pki.serverKey } },
+      upstreams: [{ name: 'everything', url: 'http://127.0.0.1:3001/mcp', path: '/mcp' }],
+      policy: { bundle: 'policies/' },
+    });
+    authn = await createAuthn({
+      config: authConfigSchema.parse({ mode: ['mtls', 'anonymous'], mtls: { ca_file: pki.caCert, default_roles: ['viewer'], principals: { alice: { roles: ['operator'] } } }, anonymous: { roles: ['guest'] } }),
+      listen: config.listen,
+      upstreams: config.upstreams,
+      state: new MemoryStateStore(),
+      audit: { record: (e) => void events.push(e) },
+      logger: pino({ level: 'silent' }),
+      baseDir: '/',
+    });
+    assert.ok(authn.tls);
+    assert.equal(authn.tls.options.requestCert, true);
+    const server = createServer(authn.tls.options, (req, res) => {
+      peers.set(String(req.headers['x-who']), (req.socket as TLSSocket).getPeerCertificate());
+      res.end('ok');
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as AddressInfo).port;
+    const ca = readFileSync(pki.caCert);
+    const clients: [string, string | undefined, string | undefined][] = [
+      ['alice', pki.clientCert, pki.clientKey],
+      ['bob', pki.bobCert, pki.bobKey],
+      ['rogue', pki.rogueCert, pki.rogueKey],
+      ['none', undefined, undefined],
+    ];
+    for (const [who, cert, key] of clients) {
+      await new Promise<void>((resolve, reject) => {
+        const socket = connect({ host: '127.0.0.1', port, servername: 'localhost', ca, timeout: 5_000, ...(cert === undefined ? {} : { cert: readFileSync(cert), key: readFileSync(key!) }) }, () => {
+          socket.write(`GET / HTTP/1.1\r\nHost: localhost\r\nX-Who: ${who}\r\nConnection: close\r\n\r\n`);
+          socket.resume();
+        });
+        socket.once('close', () => resolve());
+        socket.once('error', reject);
+      });
+    }
+    await new Promise<void>((r) => server.close(() => r()));
+  });
+  after(async () => {
+    await authn.close();
+    pki.cleanup();
+  });
+
+  const req = (who: string): AuthRequest => ({ headers: { host: 'localhost' }, url: '/mcp', clientIp: '10.2.0.1', upstream: 'everything', peerCertificate: peers.get(who) });
+
+  it('names the principal from the subject CN, with per-principal roles and the certificate expiry', async () => {
+    const alice = await authn.authenticator.authenticate(req('alice'));
+    assert.ok(alice.ok);
+    assert.equal(alice.principal.id, 'alice');
+    assert.equal(alice.principal.auth, 'mtls');
+    assert.deepEqual(alice.principal.roles, ['operator']);
+    assert.ok(alice.principal.expiresAt! > Date.now() / 1000);
+    const bob = await authn.authenticator.authenticate(req('bob'));
+    assert.ok(bob.ok);
+    assert.deepEqual(bob.principal.roles, ['viewer']);
+  });
+
+  it('refuses a certificate from another CA (even with the same CN), audited; never falls through to anonymous', async () => {
+    const rogue = await authn.authenticator.authenticate(req('rogue'));
+    assert.equal(rogue.ok, false);
+    if (!rogue.ok) assert.equal(rogue.error.httpStatus, 401);
+    assert.equal(events.at(-1)!.details?.reason, 'untrusted_certificate');
+    assert.equal(events.at(-1)!.details?.method, 'mtls');
+  });
+
+  it('no certificate: the explicitly configured anonymous principal with its own role', async () => {
+    const anonymous = await authn.authenticator.authenticate(req('none'));
+    assert.ok(anonymous.ok);
+    assert.equal(anonymous.principal.auth, 'anonymous');
+    assert.deepEqual(anonymous.principal.roles, ['guest']);
+  });
+
+  it('principal from a SAN (email, DNS)', async () => {
+    for (const [from, expected] of [['san_email', 'alice@example.com'], ['san_dns', 'alice.clients.example']] as const) {
+      const other = await createAuthn({
+        config: authConfigSchema.parse({ mode: 'mtls', mtls: { ca_file: pki.caCert, principal_from: from } }),
+        listen: configSchema.shape.listen.parse({ tls: { mode: 'files', cert_file: pki.serverCert, key_file: pki.serverKey } }),
+        upstreams: [],
+        state: new MemoryStateStore(),
+        audit: { record: () => {} },
+        logger: pino({ level: 'silent' }),
+        baseDir: '/',
+      });
+      try {
+        const r = await other.authenticator.authenticate(req('alice'));
+        assert.ok(r.ok);
+        assert.equal(r.principal.id, expected);
+      } finally {
+        await other.close();
+      }
+    }
+  });
+
+  it('mtls with listen.tls.mode off is a configuration error', async () => {
+    await assert.rejects(
+      createAuthn({
+        config: authConfigSchema.parse({ mode: 'mtls', mtls: { ca_file: pki.caCert } }),
+        listen: configSchema.shape.listen.parse({}),
+        upstreams: [],
+        state: new MemoryStateStore(),
+        audit: { record: () => {} },
+        logger: pino({ level: 'silent' }),
+        baseDir: '/',
+      }),
+      /listen\.tls\.mode is 'off'/,
+    );
+  });
+});
