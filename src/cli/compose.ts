@@ -6,12 +6,12 @@ import { createAudit, replicaIdFor } from '../audit/create-audit.ts';
 import type { AuditPort } from '../pipeline/audit-port.ts';
 import type { Authenticator, SessionGuard, UpstreamCredentials } from '../pipeline/authenticator.ts';
 import { Pipeline } from '../pipeline/pipeline.ts';
-import { ANONYMOUS_VIEWER } from '../pipeline/principal.ts';
 import type { PipelineObserver, Stage } from '../pipeline/stage.ts';
 import type { StateStore } from '../state/state-store.ts';
 import type { Logger } from 'pino';
 import type { AdminRoute, PublicRoute } from '../admin/admin-route.ts';
 import { createPolicyStages } from '../policy/create-policy-stages.ts';
+import { createAuthn } from '../authn/create-authn.ts';
 import type { SecureContextOptions, TlsOptions } from 'node:tls';
 
 /** A TLS listener: options for https.createServer, and a way to be told when certificates change. */
@@ -59,7 +59,6 @@ export async function composeWarden(deps: ComposeDeps): Promise<WardenParts> {
   const admission: (() => WardenError | undefined)[] = [];
   const adminRoutes: AdminRoute[] = [];
   const publicRoutes: PublicRoute[] = [];
-  const tls: TlsListener | undefined = undefined;
   const closers: (() => Promise<void>)[] = [];
 
   // --- audit (issue 6) -------------------------------------------------------------------
@@ -71,9 +70,23 @@ export async function composeWarden(deps: ComposeDeps): Promise<WardenParts> {
   closers.push(() => audited.close());
 
   // --- authn (issue 4) -------------------------------------------------------------------
-  const authenticator: Authenticator = { authenticate: async () => ({ ok: true, principal: ANONYMOUS_VIEWER }) };
-  const sessionGuard: SessionGuard = inMemorySessionGuard(deps.state);
-  const upstreamCredentials: UpstreamCredentials = { headersFor: () => ({}) };
+  // Every HTTP request and WebSocket upgrade is authenticated before any body is read; sessions
+  // are bound to their principal on the StateStore; the upstream gets the proxy's own credential.
+  const authn = await createAuthn({
+    config: deps.config.auth,
+    listen: deps.config.listen,
+    upstreams: deps.config.upstreams,
+    state: deps.state,
+    audit,
+    logger: deps.logger,
+    baseDir: deps.baseDir,
+  });
+  const authenticator: Authenticator = authn.authenticator;
+  const sessionGuard: SessionGuard = authn.sessionGuard;
+  const upstreamCredentials: UpstreamCredentials = authn.upstreamCredentials;
+  publicRoutes.push(...authn.publicRoutes);
+  const tls: TlsListener | undefined = authn.tls; // authn/ owns listen.tls
+  closers.push(() => authn.close());
 
   // --- policy (issue 3) ------------------------------------------------------------------
   // Built-in redaction entity types (data.warden.redaction.types): the default policy redacts all of
@@ -122,20 +135,5 @@ export async function composeWarden(deps: ComposeDeps): Promise<WardenParts> {
     close: async () => {
       for (const close of closers.reverse()) await close();
     },
-  };
-}
-
-/** Placeholder until authn/ provides the audited implementation: binds sessions to principal ids. */
-function inMemorySessionGuard(state: StateStore): SessionGuard {
-  const key = (k: string) => `session:${k}`;
-  return {
-    bind: async (k, p) => {
-      await state.setIfAbsent(key(k), `${p.auth}:${p.id}`);
-    },
-    permits: async (k, p) => {
-      const owner = await state.get(key(k));
-      return owner === undefined || owner === `${p.auth}:${p.id}`;
-    },
-    release: async (k) => state.delete(key(k)),
   };
 }
