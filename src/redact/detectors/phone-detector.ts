@@ -10,8 +10,12 @@ import type { Detector, Finding } from '../finding.ts';
  * `467 3395`) look like many other numbers, so they need a phone word nearby ("phone", "mobile",
  * "call me at", "fax", …). Dates and times are refused first.
  */
-/** Anchor: a digit with at least five phone characters after it (most numbers in output are shorter). */
-const START = /[+(]?\d[\d ().\-/]{5}/g;
+/**
+ * Anchor: seven digits, each pair at most two separator characters apart (a phone number has at
+ * least seven). Most numbers in tool output never get this far. The separator class and `\d` are
+ * disjoint, so the pattern cannot backtrack more than a constant.
+ */
+const START = /\d(?:[ ().\-/]{0,2}\d){6}/g;
 const MAX_RUN = 32;
 
 const NANP = /^(?:(?:\+ ?1|001|1)[ .-]?)?(?:\([2-9]\d{2}\)[ .-]?|[2-9]\d{2}[ .-])\d{3}[ .-]\d{4}$/;
@@ -62,10 +66,8 @@ function isTokenChar(c: number): boolean {
   return (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95 || c === 43 || c === 46 || c === 45 || c === 47 || c === 40 || c === 41;
 }
 
-function countDigits(s: string): number {
-  let n = 0;
-  for (let i = 0; i < s.length; i++) if (isDigit(s.charCodeAt(i))) n++;
-  return n;
+function isWordChar(c: number): boolean {
+  return (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95;
 }
 
 function hasContext(text: string, start: number, end: number): boolean {
@@ -82,20 +84,26 @@ export const phoneDetector: Detector = {
     re.lastIndex = 0;
     let m: RegExpExecArray | null;
     while ((m = re.exec(text)) !== null) {
-      const start = m.index;
+      let start = m.index;
+      // the anchor starts at a digit: take in a leading `(` or `+` / `+ ` of the same number
+      const p1 = text.charCodeAt(start - 1);
+      if (p1 === 40) start--;
+      else if (p1 === 43) start--;
+      else if (p1 === 32 && text.charCodeAt(start - 2) === 43) start -= 2;
       let end = runEnd(text, start);
       re.lastIndex = Math.max(end, start + 1);
       if (start > 0 && isTokenChar(text.charCodeAt(start - 1))) continue; // inside a longer token
       if (runDigits < 7 || runDigits > 16) continue; // most numbers in tool output stop here
       const next = text.charCodeAt(end);
-      // part of a longer token: 12ab, 1.5.x, a path
-      if (next === next && (/[\w/]/.test(String.fromCharCode(next)) && !EXTENSION.test(text.slice(end, end + 12)))) continue;
+      // part of a longer token (12ab, 1.5.x, a path), unless it is an extension (x204, ext. 12, #3)
+      const extStart = next === 120 || next === 88 || next === 101 || next === 69 || next === 35 || next === 32;
+      if ((isWordChar(next) || next === 47) && !(extStart && EXTENSION.test(text.slice(end, end + 12)))) continue;
       if (next === 46 && isDigit(text.charCodeAt(end + 1))) continue;
+      const digits = runDigits;
+      if (digits > 15) continue;
       const run = text.slice(start, end);
       if (DATE_LIKE.test(run)) continue;
-      const digits = countDigits(text.slice(start, end));
-      if (digits < 7 || digits > 15) continue;
-      const ext = EXTENSION.exec(text.slice(end, end + 12));
+      const ext = extStart ? EXTENSION.exec(text.slice(end, end + 12)) : null;
       const strong = (run.startsWith('+') && digits >= 8) || NANP.test(run);
       if (!strong) {
         if (digits > 13) continue;
