@@ -120,7 +120,6 @@ export async function composeWarden(deps: ComposeDeps): Promise<WardenParts> {
     if (redaction.directions.includes('to_server')) toServer.push(redaction);
   }
 
-  void deps;
   return {
     pipeline: new Pipeline({ toServer, toClient }, observers),
     authenticator,
