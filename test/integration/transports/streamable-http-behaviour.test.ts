@@ -119,7 +119,13 @@ describe('Streamable HTTP through mcp-warden', () => {
     assert.match(metrics, /mcp_warden_pipeline_duration_seconds_bucket/);
     assert.match(metrics, /mcp_warden_exchange_duration_seconds_count\{transport="streamable-http",upstream="rec",method="tools\/call"\} [1-9]/);
     assert.match(metrics, /mcp_warden_open_streams/);
-    assert.doesNotMatch(metrics, /session/i, 'no session ids in metric labels');
+    // Bounded labels: no label names a session or request, and no label value looks like an id.
+    for (const [, labels] of metrics.matchAll(/^[a-z_]+\{([^}]*)\}/gm)) {
+      for (const [, name, value] of labels!.matchAll(/([a-z_]+)="([^"]*)"/g)) {
+        assert.doesNotMatch(name!, /session|request_id|decision/, `label ${name}`);
+        assert.doesNotMatch(value!, /^[0-9a-f]{8}-[0-9a-f]{4}-|^[0-9a-f]{32,}$/, `label ${name}="${value}" looks like an id`);
+      }
+    }
   });
 
   it('reports not ready when the upstream is down, and 502 for a request', async () => {
