@@ -88,7 +88,7 @@ export async function createPolicyStages(deps: PolicyDeps): Promise<PolicyParts>
   });
   const catalogue = new ToolCatalogue(deps.state, deps.audit, log);
   const classifier = new ToolClassifier(config.data);
-  const stage = new PolicyStage({ engine, catalogue, classifier, editMode, logger: log });
+  const stage = new PolicyStage({ engine, catalogue, classifier, editMode, logger: log, serverNotificationParams: config.server_notification_params });
   return {
     stages: [stage],
     adminRoutes: policyAdminRoutes({ editMode, engine, loader, catalogue }),

@@ -68,8 +68,10 @@ function requestInput(ctx: MessageContext): PolicyInput['request'] {
 /**
  * Pure: the input for one message. A response carries the method of the request it answers and no
  * params (its result is not the policy's business; redaction reads it), so the input stays small.
+ * A server→client notification carries its params only with `serverNotificationParams` (config
+ * `policy.server_notification_params`), for the same reason.
  */
-export function buildInput(ctx: MessageContext, tool: ToolInput | undefined, mode: ModeInput): PolicyInput {
+export function buildInput(ctx: MessageContext, tool: ToolInput | undefined, mode: ModeInput, options: { serverNotificationParams?: boolean } = {}): PolicyInput {
   const message = ctx.message as { params?: unknown };
   const s = ctx.summary;
   const input: PolicyInput = {
@@ -80,7 +82,7 @@ export function buildInput(ctx: MessageContext, tool: ToolInput | undefined, mod
       kind: s.kind,
       method: s.method ?? null,
       id: s.id ?? null,
-      params: s.kind === 'response' ? null : (message.params ?? null),
+      params: s.kind === 'response' || (s.kind === 'notification' && ctx.direction === 'to_client' && options.serverNotificationParams !== true) ? null : (message.params ?? null),
     },
     mode,
     ...(tool === undefined ? {} : { tool }),

@@ -86,6 +86,13 @@ export const policyConfigSchema = z
     decision_cache: decisionCacheSchema,
     /** The OPA CLI used to compile a directory of .rego (OPA_BIN overrides it). */
     opa_bin: z.string().optional(),
+    /**
+     * Put the params of server→client notifications (progress, log data, resource updates) into
+     * the policy input. Off by default, as for responses: they carry data, not actions, and
+     * serialising them into the policy for every event was most of the cost of a long SSE stream.
+     * The method is always in the input. Turn on if your policy decides on their contents.
+     */
+    server_notification_params: z.boolean().default(false),
   })
   .strict()
   .superRefine((policy, ctx) => {

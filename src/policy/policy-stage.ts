@@ -44,8 +44,10 @@ export class PolicyStage implements Stage {
   readonly #classifier: ToolClassifier;
   readonly #editMode: EditMode;
   readonly #logger: Logger;
+  readonly #serverNotificationParams: boolean;
 
-  constructor(deps: { engine: PolicyEngine; catalogue: ToolCatalogue; classifier: ToolClassifier; editMode: EditMode; logger: Logger }) {
+  constructor(deps: { engine: PolicyEngine; catalogue: ToolCatalogue; classifier: ToolClassifier; editMode: EditMode; logger: Logger; serverNotificationParams?: boolean }) {
+    this.#serverNotificationParams = deps.serverNotificationParams ?? false;
     this.#engine = deps.engine;
     this.#catalogue = deps.catalogue;
     this.#classifier = deps.classifier;
@@ -68,7 +70,7 @@ export class PolicyStage implements Stage {
       const name = isObject(params) ? params.name : undefined;
       if (typeof name === 'string') tool = await this.#toolInput(upstream, name, undefined);
     }
-    const verdict = this.#engine.evaluate(buildInput(ctx, tool, mode));
+    const verdict = this.#engine.evaluate(buildInput(ctx, tool, mode, { serverNotificationParams: this.#serverNotificationParams }));
     const decision: Decision = { ...verdict, decisionId: ctx.decisionId, bundleRevision: this.#engine.revision };
     ctx.notes.set(DECISION_NOTE, decision);
     policyEvaluationSeconds.observe((performance.now() - start) / 1000);

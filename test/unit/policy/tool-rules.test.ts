@@ -93,6 +93,22 @@ describe('input document', () => {
   });
 });
 
+describe('policy input: notifications', () => {
+  const mode = modeInput({ edit: false, expiresAt: null });
+  const progress = { jsonrpc: '2.0' as const, method: 'notifications/message', params: { level: 'info', data: 'x'.repeat(8000) } };
+
+  it('a server→client notification carries its method but not its params, unless configured', () => {
+    const ctx = context(progress, { direction: 'to_client' });
+    assert.deepEqual(buildInput(ctx, undefined, mode).message, { direction: 'to_client', kind: 'notification', method: 'notifications/message', id: null, params: null });
+    assert.deepEqual(buildInput(ctx, undefined, mode, { serverNotificationParams: true }).message.params, progress.params);
+  });
+
+  it('a client→server notification always carries its params (policy decides on them)', () => {
+    const ctx = context({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 3 } });
+    assert.deepEqual(buildInput(ctx, undefined, mode).message.params, { requestId: 3 });
+  });
+});
+
 describe('policy config', () => {
   it('has safe defaults and keeps the DESIGN.md keys', () => {
     const c = policyConfigSchema.parse({ bundle: 'policies/', data: { tools: { echo: 'read' } } });
