@@ -11,7 +11,7 @@
  * Figures only; nothing here gates CI. Run: `npm run bench -- authn` (or `node --import tsx bench/authn.bench.ts`).
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer as createHttp, type Server } from 'node:http';
+import { createServer as createHttp, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttps } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -97,7 +97,7 @@ async function main(): Promise<void> {
   console.log('\n-- TLS termination (trivial handler; plain HTTP vs the mcp-warden TLS listener, self-signed ECDSA P-256)');
   const dir = mkdtempSync(join(tmpdir(), 'warden-bench-tls-'));
   const tls = (await createTlsListener(tlsConfigSchema.parse({ mode: 'self-signed', dir: 'tls' }), dir, silent))!;
-  const handler = (_req: unknown, res: import('node:http').ServerResponse) => {
+  const handler = (_req: unknown, res: ServerResponse) => {
     res.writeHead(200, { 'content-type': 'application/json', 'content-length': 36 }).end('{"jsonrpc":"2.0","id":1,"result":{}}');
   };
   const plain = createHttp(handler);
