@@ -4,6 +4,7 @@ import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../config/load-config.ts';
 import { createLogger } from '../log/logger.ts';
+import { secretResolvers } from '../secrets/secret-resolver.ts';
 import { startWarden } from './serve.ts';
 
 const HELP = `mcp-warden — a policy enforcement point for the Model Context Protocol
@@ -13,6 +14,9 @@ Usage:
   mcp-warden policy build|test …      compile policies/ into an OPA bundle; run the Rego tests
   mcp-warden edit-mode on|off|status  turn edit mode on for one upstream for a bounded time (admin API)
   mcp-warden audit verify|tail PATH   check an audit spool's hash chain and signatures; follow it
+  mcp-warden apikey create|revoke|list   API keys (only hashes are stored; a new key is printed once)
+  mcp-warden certs rotate|show        the self-signed listener certificate
+  mcp-warden secret keygen|encrypt|list  encrypted credentials for \${secret:NAME} references
   mcp-warden --help                   this text
   mcp-warden --version                the version
 
@@ -33,7 +37,7 @@ async function serve(argv: string[]): Promise<number> {
     return 2;
   }
   const file = resolve(values.config);
-  const config = await loadConfig(file);
+  const config = await loadConfig(file, secretResolvers(file));
   const logger = createLogger(config.logging.level);
   const warden = await startWarden(config, { logger, baseDir: dirname(file) });
   await new Promise<void>((done) => {
@@ -72,6 +76,12 @@ export async function main(argv: string[]): Promise<number> {
         return await (await import('./edit-mode-command.ts')).runEditModeCommand(rest);
       case 'audit':
         return await (await import('./audit-command.ts')).runAuditCommand(rest);
+      case 'apikey':
+        return await (await import('./apikey-command.ts')).runApikeyCommand(rest);
+      case 'certs':
+        return await (await import('./certs-command.ts')).runCertsCommand(rest);
+      case 'secret':
+        return await (await import('./secret-command.ts')).runSecretCommand(rest);
       default:
         process.stderr.write(`mcp-warden: unknown command '${command}'\n\n${HELP}`);
         return 2;

@@ -44,6 +44,34 @@ describe('mcp-warden CLI', () => {
   });
 });
 
+describe('mcp-warden serve: ${secret:NAME}', () => {
+  it('resolves an encrypted credential from secrets.enc.yaml beside the config, and refuses a missing one', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'warden-cli-'));
+    const key = cli(['secret', 'keygen']).stdout.trim();
+    const env = { WARDEN_SECRET_KEY: key };
+    const sealed = spawnSync(process.execPath, ['--import', 'tsx', MAIN, 'secret', 'encrypt', '--name', 'UPSTREAM_TOKEN', '--file', join(dir, 'secrets.enc.yaml')], {
+      input: 'proxy-own-token\n',
+      encoding: 'utf8',
+      env: { ...process.env, ...env },
+    });
+    assert.equal(sealed.status, 0, sealed.stderr);
+    const config = (ref: string) =>
+      `listen: {port: 0}\nupstreams:\n  - {name: u, url: "http://127.0.0.1:9/mcp", path: /mcp, auth: {value: "Bearer \${secret:${ref}}"}}\npolicy: {bundle: ${join(process.cwd(), 'policies')}}\nadmin: {port: 0}\nsurprise: 1\n`;
+    // An unknown top-level key makes serve stop after substitution and validation, before listening:
+    // the message shows whether the secret reference itself was resolved.
+    writeFileSync(join(dir, 'ok.yaml'), config('UPSTREAM_TOKEN'));
+    const ok = cli(['serve', '--config', join(dir, 'ok.yaml')], env);
+    assert.equal(ok.status, 2);
+    assert.doesNotMatch(ok.stderr, /secret:UPSTREAM_TOKEN/);
+    assert.match(ok.stderr, /unknown key\(s\) 'surprise'/);
+    assert.doesNotMatch(ok.stderr, /proxy-own-token/, 'a secret value never appears in an error');
+    writeFileSync(join(dir, 'missing.yaml'), config('NOPE'));
+    const missing = cli(['serve', '--config', join(dir, 'missing.yaml')], env);
+    assert.equal(missing.status, 2);
+    assert.match(missing.stderr, /secret:NOPE/);
+  });
+});
+
 describe('mcp-warden serve: graceful shutdown', () => {
   let upstream: Awaited<ReturnType<typeof startRecordingUpstream>>;
   before(async () => {
