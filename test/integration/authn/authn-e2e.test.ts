@@ -130,6 +130,33 @@ for (const { transport, path, start } of cases) {
         assert.equal(code, 1008);
       });
     }
+
+    if (transport !== 'websocket') {
+      it('an SSE stream opened with a token that expires ends when it expires', async () => {
+        const token = await mint(key, { issuer: jwks.issuer, audience: resource, expiresIn: 3, claims: { roles: ['operator'] } });
+        const headers: Record<string, string> = { authorization: `Bearer ${token}`, accept: 'text/event-stream' };
+        if (transport === 'streamable-http') {
+          // A server stream needs a session: open one with the same short-lived token.
+          const init = await fetch(url, {
+            method: 'POST',
+            headers: { ...headers, accept: 'application/json, text/event-stream', 'content-type': 'application/json' },
+            body: '{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}',
+          });
+          assert.equal(init.status, 200);
+          await init.text();
+          headers['mcp-session-id'] = init.headers.get('mcp-session-id')!;
+          headers['mcp-protocol-version'] = '2025-11-25';
+        }
+        const opened = Date.now();
+        const stream = await fetch(url, { headers, signal: AbortSignal.timeout(15_000) });
+        assert.equal(stream.status, 200);
+        // Read until the stream ends; an abort after 15 s would reject here and fail the test.
+        const reader = stream.body!.getReader();
+        while (!(await reader.read()).done);
+        const lived = Date.now() - opened;
+        assert.ok(lived < 8_000, `stream ended after ${lived} ms, not at the token's expiry`);
+      });
+    }
   });
 }
 
