@@ -3,7 +3,6 @@ import { WardenError, isWardenError } from '../errors/warden-error.ts';
 import type { JsonRpcMessage } from '../jsonrpc/message.ts';
 import { serialise } from '../jsonrpc/serialise.ts';
 import { serialiseSseEvent } from '../jsonrpc/sse.ts';
-import { openStreams } from '../metrics/proxy-metrics.ts';
 import type { ConnectionInfo } from '../pipeline/exchange-context.ts';
 import type { Principal } from '../pipeline/principal.ts';
 import { Correlator } from './correlator.ts';
@@ -12,8 +11,7 @@ import { abortOnEarlyClose, checkJsonBodyHeaders, clientIpOf, readBody, sendRefu
 import { bytesToForward, refusalReply } from './message-processor.ts';
 import type { RouteContext } from './route-context.ts';
 import { foreignSessionRefusal } from './session-refusal.ts';
-import { relaySse, write } from './sse-relay.ts';
-import { endAtExpiry } from './stream-expiry.ts';
+import { relayStream, write } from './sse-relay.ts';
 import { UpstreamHttp, isEventStream } from './upstream-http.ts';
 
 interface LegacySession {
@@ -94,14 +92,8 @@ export class LegacySseHandler {
     const correlator = new Correlator();
     let sessionKey: string | undefined;
     res.writeHead(200, { ...clientResponseHeaders(upstream.headers), 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
-    const labels = { transport: 'sse', upstream: this.#route.upstream.name };
-    openStreams.inc(labels);
-    const cancelExpiry = endAtExpiry(principal, () => {
-      upstream.body.destroy();
-      res.end();
-    });
     try {
-      await relaySse(upstream, res, {
+      await relayStream(upstream, res, principal, {
         processor: this.#route.processor,
         connection,
         correlator,
@@ -124,8 +116,6 @@ export class LegacySseHandler {
         },
       });
     } finally {
-      cancelExpiry();
-      openStreams.dec(labels);
       if (sessionKey !== undefined) {
         this.#sessions.delete(sessionKey);
         await this.#route.sessionGuard.release(sessionKey);

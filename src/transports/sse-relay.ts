@@ -4,10 +4,12 @@ import { WardenError, isWardenError } from '../errors/warden-error.ts';
 import type { JsonRpcMessage } from '../jsonrpc/message.ts';
 import { serialise, errorResponse } from '../jsonrpc/serialise.ts';
 import { SseParser, serialiseSseEvent, type SseEvent } from '../jsonrpc/sse.ts';
-import { upstreamErrorsTotal } from '../metrics/proxy-metrics.ts';
+import { openStreams, upstreamErrorsTotal } from '../metrics/proxy-metrics.ts';
 import type { ConnectionInfo } from '../pipeline/exchange-context.ts';
+import type { Principal } from '../pipeline/principal.ts';
 import type { Correlator } from './correlator.ts';
 import { bytesToForward, type MessageProcessor } from './message-processor.ts';
+import { endAtExpiry } from './stream-expiry.ts';
 import type { UpstreamResponse } from './upstream-http.ts';
 
 export interface SseRelayOptions {
@@ -51,6 +53,25 @@ export async function relaySse(upstream: UpstreamResponse, res: ServerResponse, 
     upstream.body.destroy();
   }
   if (!res.destroyed) res.end();
+}
+
+/**
+ * relaySse plus what every long-lived stream needs: it counts in the open-streams gauge, and it
+ * ends when the credential that opened it expires.
+ */
+export async function relayStream(upstream: UpstreamResponse, res: ServerResponse, principal: Principal, options: SseRelayOptions): Promise<void> {
+  const labels = { transport: options.connection.transport, upstream: options.connection.upstream };
+  openStreams.inc(labels);
+  const cancelExpiry = endAtExpiry(principal, () => {
+    upstream.body.destroy();
+    res.end();
+  });
+  try {
+    await relaySse(upstream, res, options);
+  } finally {
+    cancelExpiry();
+    openStreams.dec(labels);
+  }
 }
 
 async function relayEvent(event: SseEvent, res: ServerResponse, options: SseRelayOptions): Promise<void> {

@@ -3,7 +3,6 @@ import { WardenError, isWardenError } from '../errors/warden-error.ts';
 import type { JsonRpcMessage } from '../jsonrpc/message.ts';
 import { allowsBatch, checkMcpHeaders, isStatelessEra } from '../jsonrpc/protocol-version.ts';
 import { errorResponse, serialise } from '../jsonrpc/serialise.ts';
-import { openStreams } from '../metrics/proxy-metrics.ts';
 import type { ConnectionInfo } from '../pipeline/exchange-context.ts';
 import type { Principal } from '../pipeline/principal.ts';
 import { Correlator } from './correlator.ts';
@@ -13,8 +12,7 @@ import { bytesToForward, refusalReply, type ProcessedBody } from './message-proc
 import type { RouteContext } from './route-context.ts';
 import { foreignSessionRefusal } from './session-refusal.ts';
 import { SessionTable, type SessionState } from './session-table.ts';
-import { relaySse } from './sse-relay.ts';
-import { endAtExpiry } from './stream-expiry.ts';
+import { relayStream } from './sse-relay.ts';
 import { UpstreamHttp, isEventStream, isJson, readUpstreamBody, type UpstreamResponse } from './upstream-http.ts';
 
 /**
@@ -226,27 +224,16 @@ export class StreamableHttpHandler {
     principal: Principal,
     extra: { prelude?: JsonRpcMessage[]; outstanding?: Set<string | number> },
   ): Promise<void> {
-    const labels = { transport: 'streamable-http', upstream: this.#route.upstream.name };
-    openStreams.inc(labels);
-    const cancelExpiry = endAtExpiry(principal, () => {
-      upstream.body.destroy();
-      res.end();
+    await relayStream(upstream, res, principal, {
+      processor: this.#route.processor,
+      connection,
+      correlator,
+      maxEventBytes: this.#route.maxMessageBytes,
+      allowBatch: allowsBatch(connection.protocolVersion),
+      logger: this.#route.logger,
+      answerUpstream: (reply) => this.#answerUpstream(connection, reply),
+      ...extra,
     });
-    try {
-      await relaySse(upstream, res, {
-        processor: this.#route.processor,
-        connection,
-        correlator,
-        maxEventBytes: this.#route.maxMessageBytes,
-        allowBatch: allowsBatch(connection.protocolVersion),
-        logger: this.#route.logger,
-        answerUpstream: (reply) => this.#answerUpstream(connection, reply),
-        ...extra,
-      });
-    } finally {
-      cancelExpiry();
-      openStreams.dec(labels);
-    }
   }
 
   /** Sends our refusal of a server→client request back to the upstream, so that it does not wait. */
