@@ -42,9 +42,9 @@ export class LegacySseHandler {
     this.#upstream = new UpstreamHttp(route.upstream.name, this.#streamUrl.origin, { headersTimeoutMs: route.upstream.timeout_ms });
   }
 
-  /** True for the paths this handler serves. */
-  serves(pathname: string): boolean {
-    return pathname === this.#route.upstream.path || pathname === this.#messagePath;
+  /** The paths this handler serves: the stream, and the endpoint its `endpoint` event names. */
+  get paths(): readonly string[] {
+    return [this.#route.upstream.path, this.#messagePath];
   }
 
   async handle(req: IncomingMessage, res: ServerResponse, pathname: string, principal: Principal): Promise<void> {

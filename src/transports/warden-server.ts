@@ -36,6 +36,8 @@ export class WardenServer {
   readonly #logger: Logger;
   readonly #server: Server;
   readonly #routes: Route[] = [];
+  /** Path → route, built once: legacy SSE has two paths (its stream and its message endpoint). */
+  readonly #byPath = new Map<string, Route>();
   readonly #guard: RequestGuard;
   #inFlight = 0;
   #closing = false;
@@ -59,6 +61,8 @@ export class WardenServer {
       if (upstream.transport === 'streamable-http') this.#routes.push({ kind: 'streamable-http', name: upstream.name, handler: new StreamableHttpHandler(route) });
       else if (upstream.transport === 'sse') this.#routes.push({ kind: 'sse', name: upstream.name, handler: new LegacySseHandler(route) });
       else this.#routes.push({ kind: 'websocket', name: upstream.name, handler: new WebSocketHandler(route) });
+      const added = this.#routes.at(-1)!;
+      for (const path of added.kind === 'sse' ? added.handler.paths : [upstream.path]) this.#byPath.set(path, added);
     }
     const onRequest = (req: IncomingMessage, res: ServerResponse) => void this.#onRequest(req, res);
     this.#server = parts.tls === undefined ? createHttpServer(onRequest) : createHttpsServer(parts.tls.options, onRequest);
@@ -88,10 +92,7 @@ export class WardenServer {
   }
 
   #route(pathname: string): Route | undefined {
-    for (const route of this.#routes) {
-      if (route.kind === 'sse' ? route.handler.serves(pathname) : this.#config.upstreams.find((u) => u.name === route.name)!.path === pathname) return route;
-    }
-    return undefined;
+    return this.#byPath.get(pathname);
   }
 
   async #onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
