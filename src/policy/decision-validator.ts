@@ -1,11 +1,7 @@
-/** What a policy said, validated; the decision id and bundle revision are added per message. */
-export interface Verdict {
-  readonly allow: boolean;
-  readonly reason: string;
-  readonly rule: string;
-  readonly redact: readonly string[];
-  readonly audit: { readonly level: 'full' | 'metadata' | 'none' };
-}
+import type { Decision } from '../pipeline/decision.ts';
+
+/** What a policy said, validated: a Decision before the decision id and bundle revision are added per message. */
+export type Verdict = Omit<Decision, 'decisionId' | 'bundleRevision'>;
 
 const AUDIT_LEVELS = new Set(['full', 'metadata', 'none']);
 
