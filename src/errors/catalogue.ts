@@ -24,6 +24,7 @@ export const ERRORS = {
   WARDEN_ERR_JSONRPC_INVALID_REQUEST: { jsonrpcCode: -32600, httpStatus: 400, message: 'Invalid Request: not a JSON-RPC 2.0 message' },
   WARDEN_ERR_JSONRPC_BATCH_FORBIDDEN: { jsonrpcCode: -32600, httpStatus: 400, message: 'Invalid Request: batches are not allowed in this protocol version' },
   WARDEN_ERR_JSONRPC_EMPTY_BATCH: { jsonrpcCode: -32600, httpStatus: 400, message: 'Invalid Request: empty batch' },
+  WARDEN_ERR_JSONRPC_DUPLICATE_ID: { jsonrpcCode: -32600, httpStatus: 400, message: 'Invalid Request: a request with this id is still pending' },
   WARDEN_ERR_JSONRPC_NESTING: { jsonrpcCode: -32600, httpStatus: 400, message: 'Invalid Request: JSON nested too deeply' },
 
   // --- HTTP framing ---

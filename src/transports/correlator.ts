@@ -35,6 +35,11 @@ export class Correlator {
     }
   }
 
+  /** True while a request with this id, sent in this direction, awaits its response. */
+  has(direction: Direction, id: JsonRpcId): boolean {
+    return this.#pending.has(Correlator.#key(direction, id));
+  }
+
   /** The request a response travelling in `responseDirection` answers, removed from the map. */
   take(responseDirection: Direction, id: JsonRpcId | null | undefined): MessageContext | undefined {
     if (id === undefined || id === null) return undefined;

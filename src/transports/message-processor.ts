@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
+import { WardenError } from '../errors/warden-error.ts';
 import type { JsonRpcMessage } from '../jsonrpc/message.ts';
 import { serialise, errorResponse } from '../jsonrpc/serialise.ts';
 import { parseStrictJson } from '../jsonrpc/strict-json.ts';
@@ -96,7 +97,12 @@ export class MessageProcessor {
       request,
       notes: new Map(),
     };
-    const outcome = await this.#pipeline.run(ctx);
+    // A request reusing a pending id would let its reply be paired with the wrong request (a
+    // tools/list reply taken for a ping's, escaping list filtering): refused before the pipeline.
+    const duplicate = !isResponse && ctx.summary.kind === 'request' && ctx.summary.id != null && correlator.has(direction, ctx.summary.id);
+    const outcome: PipelineOutcome = duplicate
+      ? { action: 'reject', error: new WardenError('WARDEN_ERR_JSONRPC_DUPLICATE_ID', { detail: `id ${String(ctx.summary.id)}` }), stage: 'correlation' }
+      : await this.#pipeline.run(ctx);
     const end = performance.now();
     pipelineSeconds.observe({ direction }, (end - start) / 1000);
     if (request !== undefined && direction === 'to_client') {

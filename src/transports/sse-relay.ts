@@ -40,7 +40,7 @@ export async function relaySse(upstream: UpstreamResponse, res: ServerResponse, 
   for (const message of options.prelude ?? []) await write(res, serialiseSseEvent({ event: 'message', data: serialise(message) }));
   try {
     for await (const chunk of upstream.body) {
-      if (res.destroyed) break;
+      if (res.destroyed || res.writableEnded) break;
       for (const event of parser.push(chunk as Buffer)) await relayEvent(event, res, options);
     }
     for (const event of parser.end()) await relayEvent(event, res, options);
@@ -127,7 +127,8 @@ async function answerOutstanding(res: ServerResponse, options: SseRelayOptions, 
 
 /** Writes and waits for the socket to drain when its buffer is full (backpressure to the upstream). */
 export function write(res: ServerResponse, text: string): Promise<void> {
-  if (res.destroyed) return Promise.resolve();
+  // Ended (credential expiry, shutdown) or gone: writing now would throw write-after-end.
+  if (res.destroyed || res.writableEnded) return Promise.resolve();
   if (res.write(text)) return Promise.resolve();
   return new Promise((resolve) => {
     const done = () => {

@@ -66,7 +66,15 @@ export class WebSocketHandler {
     });
     upstreamSocket.once('open', () => {
       upstreamSocket.removeAllListeners('error');
-      this.#server.handleUpgrade(req, socket, head, (client) => this.#bridge(req, client, upstreamSocket, principal));
+      upstreamSocket.on('error', () => upstreamSocket.terminate());
+      let bridged = false;
+      this.#server.handleUpgrade(req, socket, head, (client) => {
+        bridged = true;
+        this.#bridge(req, client, upstreamSocket, principal);
+      });
+      // An invalid client handshake is answered 400 by ws without calling back (synchronously, as
+      // no verifyClient is set): the upstream socket opened for it must not stay open.
+      if (!bridged) upstreamSocket.terminate();
     });
   }
 

@@ -76,6 +76,19 @@ describe('policy bypass attempts (WebSocket, recording upstream)', { timeout: 60
     assert.deepEqual(called(), ['echo']);
   });
 
+  it('a request reusing a pending id cannot get its reply paired with another request (unfiltered tools/list)', async () => {
+    const before = replies.length;
+    client.send(JSON.stringify({ jsonrpc: '2.0', id: 50, method: 'tools/list' }));
+    client.send(JSON.stringify({ jsonrpc: '2.0', id: 50, method: 'ping' }));
+    for (let i = 0; i < 300 && replies.length < before + 2; i++) await new Promise((r) => setTimeout(r, 10));
+    const got = replies.slice(before);
+    assert.equal(got.length, 2, JSON.stringify(got));
+    const refused = got.find((r) => 'error' in r) as { error: { data: { warden_code: string } } } | undefined;
+    assert.equal(refused?.error.data.warden_code, 'WARDEN_ERR_JSONRPC_DUPLICATE_ID');
+    const listed = got.find((r) => 'result' in r) as { result: { tools: { name: string }[] } };
+    assert.deepEqual(listed.result.tools.map((t) => t.name).sort(), ['echo'], 'the denied and unlisted tools stay hidden');
+  });
+
   it('every bypass attempt is refused and never reaches the upstream', async () => {
     for (const attempt of BYPASS_ATTEMPTS) {
       const isNotification = !/"id"/.test(attempt);

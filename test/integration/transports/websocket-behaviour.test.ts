@@ -126,6 +126,23 @@ describe('WebSocket through mcp-warden', { timeout: 60_000 }, () => {
     assert.equal(upstreamSide.readyState, WebSocket.CLOSED);
   });
 
+  it('an invalid client handshake leaves no upstream socket open', async () => {
+    const { request } = await import('node:http');
+    const openBefore = upstreamSockets.filter((w) => w.readyState === WebSocket.OPEN).length;
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = request(warden.url('/ws'), {
+        headers: { connection: 'Upgrade', upgrade: 'websocket', 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==', 'sec-websocket-version': '99', 'sec-websocket-protocol': 'mcp' },
+      });
+      req.on('response', (res) => resolve(res.statusCode ?? 0));
+      req.on('upgrade', () => reject(new Error('an invalid handshake was upgraded')));
+      req.on('error', reject);
+      req.end();
+    });
+    assert.equal(status, 400);
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(upstreamSockets.filter((w) => w.readyState === WebSocket.OPEN).length, openBefore, 'the upstream socket opened for it was closed');
+  });
+
   it('refuses an upgrade from another site (Origin) before opening anything upstream', async () => {
     const before = upstreamSockets.length;
     const ws = new WebSocket(warden.url('/ws').replace(/^http/, 'ws'), ['mcp'], { headers: { origin: 'http://evil.example' } });
