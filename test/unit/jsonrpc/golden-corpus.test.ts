@@ -9,6 +9,7 @@ import { serialiseSseEvent, SseParser } from '../../../src/jsonrpc/sse.ts';
 import { parseStrictJson } from '../../../src/jsonrpc/strict-json.ts';
 import { summarise } from '../../../src/jsonrpc/summarise.ts';
 import { toMessages } from '../../../src/jsonrpc/validate.ts';
+import type { Entry } from '../../fixtures/wire/index-entry.ts';
 
 /**
  * The golden corpus (test/fixtures/wire/<revision>/): real wire messages captured from
@@ -16,14 +17,6 @@ import { toMessages } from '../../../src/jsonrpc/validate.ts';
  * pass the strict parser and JSON-RPC validation under its own revision, and summarise to what
  * index.json says (written from what the capture did: the tool it called, the method it sent).
  */
-interface Entry {
-  file: string;
-  direction: 'to_server' | 'to_client';
-  requestMethod?: string;
-  batch?: boolean;
-  headers?: { method?: string; name?: string };
-  expect: { kind: string; method?: string; tool?: string; resourceUri?: string; prompt?: string; isError?: boolean };
-}
 
 const WIRE = join(import.meta.dirname, '..', '..', 'fixtures', 'wire');
 const LIMITS = { maxDepth: 64 };
