@@ -62,3 +62,10 @@ export const upstreamErrorsTotal = new Counter({
   labelNames: ['upstream', 'kind'] as const,
   registers: [metricsRegistry],
 });
+
+export const websocketPausesTotal = new Counter({
+  name: 'mcp_warden_websocket_backpressure_pauses_total',
+  help: 'Times a WebSocket sender stopped being read because the other side (or the pipeline) had not caught up',
+  labelNames: ['upstream', 'direction'] as const,
+  registers: [metricsRegistry],
+});

@@ -13,6 +13,7 @@ import { clientIpOf } from './http-replies.ts';
 import { bytesToForward } from './message-processor.ts';
 import type { RouteContext } from './route-context.ts';
 import { endAtExpiry } from './stream-expiry.ts';
+import { WebSocketFlow } from './websocket-flow.ts';
 
 const SUBPROTOCOL = 'mcp';
 const HEARTBEAT_MS = 30_000;
@@ -122,11 +123,25 @@ export class WebSocketHandler {
       this.#route.logger.error({ err, upstream: this.#route.upstream.name }, 'WebSocket relay failed; closing the connection');
       closeBoth(1011, 'internal error');
     };
+    // Up to four messages of the largest size may be held per direction before the sender waits.
+    const highWater = 4 * this.#route.maxMessageBytes;
+    const toServerFlow = new WebSocketFlow(client, highWater, { upstream: this.#route.upstream.name, direction: 'to_server' });
+    const toClientFlow = new WebSocketFlow(upstream, highWater, { upstream: this.#route.upstream.name, direction: 'to_client' });
     client.on('message', (data, isBinary) => {
-      toServerChain = toServerChain.then(() => this.#relay(data, isBinary, 'to_server', { connection, correlator, from: client, to: upstream, closeBoth })).catch(failed);
+      const size = byteLength(data);
+      toServerFlow.hold(size);
+      toServerChain = toServerChain
+        .then(() => this.#relay(data, isBinary, 'to_server', { connection, correlator, from: client, to: upstream, closeBoth }))
+        .catch(failed)
+        .finally(() => toServerFlow.release(size));
     });
     upstream.on('message', (data, isBinary) => {
-      toClientChain = toClientChain.then(() => this.#relay(data, isBinary, 'to_client', { connection, correlator, from: upstream, to: client, closeBoth })).catch(failed);
+      const size = byteLength(data);
+      toClientFlow.hold(size);
+      toClientChain = toClientChain
+        .then(() => this.#relay(data, isBinary, 'to_client', { connection, correlator, from: upstream, to: client, closeBoth }))
+        .catch(failed)
+        .finally(() => toClientFlow.release(size));
     });
     client.on('close', (code, reason) => closeBoth(code, reason.toString()));
     upstream.on('close', (code, reason) => closeBoth(code, reason.toString()));
@@ -134,12 +149,14 @@ export class WebSocketHandler {
     upstream.on('error', () => closeBoth(1011, 'upstream error'));
 
     // Heartbeat both sides: a peer that stops answering pings is dead; close the other side too.
+    // A side we stopped reading (backpressure) cannot show us its pong; that is not death.
     const alive = new Map<WebSocket, boolean>([[client, true], [upstream, true]]);
+    const readPaused = new Map<WebSocket, WebSocketFlow>([[client, toServerFlow], [upstream, toClientFlow]]);
     client.on('pong', () => alive.set(client, true));
     upstream.on('pong', () => alive.set(upstream, true));
     const heartbeat = setInterval(() => {
       for (const ws of [client, upstream]) {
-        if (!alive.get(ws)) {
+        if (!alive.get(ws) && !readPaused.get(ws)?.paused) {
           ws.terminate();
           closeBoth(1001, 'peer did not answer ping');
           return;
@@ -170,18 +187,18 @@ export class WebSocketHandler {
       if (!isWardenError(err)) throw err;
       this.#route.logger.info({ code: err.code, detail: err.detail, direction, upstream: this.#route.upstream.name }, 'WebSocket frame refused');
       // Tell the sender (if it is the client, as a JSON-RPC error; the upstream gets one too).
-      sendIfOpen(o.from, serialise(errorResponse(null, err)));
+      await sendIfOpen(o.from, serialise(errorResponse(null, err)));
       return;
     }
     for (const item of body.items) {
       if (item.outcome.action === 'forward') {
         if (direction === 'to_server' && item.ctx.summary.method === 'initialize') o.connection.protocolVersion = protocolVersionOf(item.outcome.message);
-        sendIfOpen(o.to, bytesToForward(item));
+        await sendIfOpen(o.to, bytesToForward(item));
         continue;
       }
       const kind = item.ctx.summary.kind;
-      if (kind === 'request') sendIfOpen(o.from, serialise(errorResponse(item.ctx.summary.id ?? null, item.outcome.error)));
-      else if (kind === 'response') sendIfOpen(o.to, serialise(errorResponse(item.ctx.summary.id ?? null, item.outcome.error)));
+      if (kind === 'request') await sendIfOpen(o.from, serialise(errorResponse(item.ctx.summary.id ?? null, item.outcome.error)));
+      else if (kind === 'response') await sendIfOpen(o.to, serialise(errorResponse(item.ctx.summary.id ?? null, item.outcome.error)));
       // A refused notification is dropped (audited by observers).
     }
   }
@@ -192,8 +209,16 @@ export class WebSocketHandler {
   }
 }
 
-function sendIfOpen(ws: WebSocket, data: string | Buffer): void {
-  if (ws.readyState === WebSocket.OPEN) ws.send(data, { binary: false });
+/** Sends a text frame; resolves once it left for the peer's socket (the flow's release point). */
+function sendIfOpen(ws: WebSocket, data: string | Buffer): Promise<void> {
+  if (ws.readyState !== WebSocket.OPEN) return Promise.resolve();
+  // A send that fails (socket closed meanwhile) is the close handler's business, not the relay's.
+  return new Promise((resolve) => ws.send(data, { binary: false }, () => resolve()));
+}
+
+function byteLength(data: RawData): number {
+  if (Array.isArray(data)) return data.reduce((n, b) => n + b.length, 0);
+  return data instanceof ArrayBuffer ? data.byteLength : data.length;
 }
 
 /** 1005/1006/1015 are reserved and may not be sent in a close frame. */
