@@ -101,7 +101,10 @@ export class LegacySseHandler {
         allowBatch: false,
         logger: this.#route.logger,
         answerUpstream: (reply) => void this.#forward(connection, sessionKey, Buffer.from(serialise(reply))).catch(() => {}),
-        onEndpointEvent: (data) => {
+        onEndpointEvent: async (data) => {
+          // One stream, one session: a second endpoint would orphan the first session's entry and
+          // binding, and leave the client unsure which id its POSTs belong to. End the stream.
+          if (sessionKey !== undefined) throw new WardenError('WARDEN_ERR_UPSTREAM_PROTOCOL', { detail: 'a second endpoint event on one legacy SSE stream' });
           // The upstream names its POST endpoint, relative to its stream URL; clients must use ours.
           const target = new URL(data, this.#streamUrl);
           const sessionId = target.searchParams.get('sessionId') ?? undefined;
@@ -110,8 +113,9 @@ export class LegacySseHandler {
           }
           connection.sessionId = sessionId;
           sessionKey = `${this.#route.upstream.name}:${sessionId}`;
+          // Bound before the client learns the id, so that no POST can arrive ahead of its owner.
+          await this.#route.sessionGuard.bind(sessionKey, principal);
           this.#sessions.set(sessionKey, { upstreamMessagePath: `${target.pathname}${target.search}`, correlator, connection, client: res });
-          void this.#route.sessionGuard.bind(sessionKey, principal);
           return `${this.#messagePath}?sessionId=${encodeURIComponent(sessionId)}`;
         },
       });

@@ -26,7 +26,7 @@ export interface SseRelayOptions {
   /** Events that mcp-warden itself adds at the start (e.g. refusals for part of a batch). */
   readonly prelude?: readonly JsonRpcMessage[];
   /** Rewrites legacy `endpoint` events; returns the data to send instead. */
-  readonly onEndpointEvent?: (data: string) => string;
+  readonly onEndpointEvent?: (data: string) => Promise<string>;
 }
 
 /**
@@ -76,7 +76,7 @@ export async function relayStream(upstream: UpstreamResponse, res: ServerRespons
 
 async function relayEvent(event: SseEvent, res: ServerResponse, options: SseRelayOptions): Promise<void> {
   if (event.event === 'endpoint' && options.onEndpointEvent !== undefined) {
-    await write(res, serialiseSseEvent({ event: 'endpoint', data: options.onEndpointEvent(event.data), id: event.id, retry: event.retry }));
+    await write(res, serialiseSseEvent({ event: 'endpoint', data: await options.onEndpointEvent(event.data), id: event.id, retry: event.retry }));
     return;
   }
   if (event.data === '') {
