@@ -166,6 +166,9 @@ export class LegacySseHandler {
       path: session.upstreamMessagePath,
       headers: { ...this.#route.credentials.headersFor(connection.upstream), 'content-type': 'application/json' },
       body,
+      // The reply travels on the stream; this body is discarded. Bound it so a trickling one
+      // cannot hold a pooled connection forever.
+      signal: AbortSignal.timeout(this.#route.upstream.timeout_ms),
     });
     upstream.body.resume();
     return upstream.status;

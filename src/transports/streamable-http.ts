@@ -160,7 +160,7 @@ export class StreamableHttpHandler {
     if (isJson(upstream.headers)) {
       let bytes: Buffer;
       try {
-        bytes = await readUpstreamBody(upstream.body, this.#route.maxMessageBytes, this.#route.upstream.name);
+        bytes = await readUpstreamBody(upstream.body, this.#route.maxMessageBytes, this.#route.upstream.name, this.#route.upstream.timeout_ms);
       } catch (err) {
         if (!isWardenError(err)) throw err;
         this.#refuseOutstanding(res, o.outstanding, err, o.batch, o.local);
@@ -246,7 +246,8 @@ export class StreamableHttpHandler {
     if (connection.sessionId !== undefined) headers['mcp-session-id'] = connection.sessionId;
     if (connection.protocolVersion !== undefined) headers['mcp-protocol-version'] = connection.protocolVersion;
     this.#upstream
-      .request({ method: 'POST', path: this.#upstreamPath, headers, body: serialise(reply) })
+      // Nobody waits on this POST: bound it, body included, so a silent upstream cannot pile them up.
+      .request({ method: 'POST', path: this.#upstreamPath, headers, body: serialise(reply), signal: AbortSignal.timeout(this.#route.upstream.timeout_ms) })
       .then((r) => r.body.resume())
       .catch((err: unknown) => this.#route.logger.warn({ err: String(err) }, 'could not deliver a refusal to the upstream'));
   }

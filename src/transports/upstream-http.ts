@@ -66,11 +66,21 @@ export class UpstreamHttp {
   }
 }
 
-/** Reads a whole (non-SSE) upstream body, refusing it once it passes `limit` bytes. */
-export function readUpstreamBody(body: UpstreamResponse['body'], limit: number, upstream: string): Promise<Buffer> {
+/**
+ * Reads a whole (non-SSE) upstream body, refusing it once it passes `limit` bytes or takes longer
+ * than `timeoutMs`. Only SSE bodies may be long-lived; a JSON body that trickles forever would hold
+ * the client's request (and a pooled connection) forever.
+ */
+export function readUpstreamBody(body: UpstreamResponse['body'], limit: number, upstream: string, timeoutMs: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
+    const timer = setTimeout(() => {
+      body.destroy();
+      upstreamErrorsTotal.inc({ upstream, kind: 'timeout' });
+      reject(new WardenError('WARDEN_ERR_UPSTREAM_TIMEOUT', { detail: `${upstream}: response body not complete in ${timeoutMs} ms` }));
+    }, timeoutMs);
+    body.once('close', () => clearTimeout(timer));
     body.on('data', (chunk: Buffer) => {
       size += chunk.length;
       if (size > limit) {
