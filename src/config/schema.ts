@@ -5,6 +5,7 @@ import { upstreamCredentialSchema } from '../authn/upstream-credential-config.ts
 import { policyConfigSchema } from '../policy/policy-config.ts';
 import { redactionConfigSchema } from '../redact/redaction-config.ts';
 import { tlsConfigSchema } from '../tls/tls-config.ts';
+import { reservedPathReason, servedPaths } from './served-paths.ts';
 
 /**
  * An integer that may also be written as a string of digits, because `${env:PORT}` substitutes
@@ -105,9 +106,14 @@ export const configSchema = z
     const seenPaths = new Map<string, number>();
     const seenNames = new Map<string, number>();
     config.upstreams.forEach((u, i) => {
-      const p = seenPaths.get(u.path);
-      if (p !== undefined) ctx.addIssue({ code: 'custom', path: ['upstreams', i, 'path'], message: `duplicates upstreams[${p}].path` });
-      seenPaths.set(u.path, i);
+      // A legacy SSE upstream also serves `<path>/message`: it may collide like any other path.
+      for (const served of servedPaths(u)) {
+        const p = seenPaths.get(served);
+        if (p !== undefined) ctx.addIssue({ code: 'custom', path: ['upstreams', i, 'path'], message: `${served} is also served for upstreams[${p}]` });
+        const reserved = reservedPathReason(served);
+        if (reserved !== undefined) ctx.addIssue({ code: 'custom', path: ['upstreams', i, 'path'], message: reserved });
+        seenPaths.set(served, i);
+      }
       const n = seenNames.get(u.name);
       if (n !== undefined) ctx.addIssue({ code: 'custom', path: ['upstreams', i, 'name'], message: `duplicates upstreams[${n}].name` });
       seenNames.set(u.name, i);

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { legacyMessagePath } from '../config/served-paths.ts';
 import { WardenError, isWardenError } from '../errors/warden-error.ts';
 import type { JsonRpcMessage } from '../jsonrpc/message.ts';
 import { serialise } from '../jsonrpc/serialise.ts';
@@ -38,7 +39,7 @@ export class LegacySseHandler {
   constructor(route: RouteContext) {
     this.#route = route;
     this.#streamUrl = new URL(route.upstream.url);
-    this.#messagePath = `${route.upstream.path.replace(/\/$/, '')}/message`;
+    this.#messagePath = legacyMessagePath(route.upstream.path);
     this.#upstream = new UpstreamHttp(route.upstream.name, this.#streamUrl.origin, { headersTimeoutMs: route.upstream.timeout_ms });
   }
 

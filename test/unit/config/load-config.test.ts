@@ -48,7 +48,31 @@ describe('config loading', () => {
   it('refuses duplicate YAML keys and duplicate upstream paths', () => {
     assert.throws(() => parseConfig(`${minimal}policy:\n  bundle: x\n`, 'c.yaml'), /cannot parse/);
     const twice = minimal.replace('    path: /mcp', '    path: /mcp\n  - name: other\n    url: http://127.0.0.1:3002/mcp\n    path: /mcp');
-    assert.throws(() => parseConfig(twice, 'c.yaml'), /upstreams\[1\]\.path: duplicates upstreams\[0\]\.path/);
+    assert.throws(() => parseConfig(twice, 'c.yaml'), /upstreams\[1\]\.path: \/mcp is also served for upstreams\[0\]/);
+  });
+
+  it("refuses a path that another upstream's legacy SSE message endpoint already serves", () => {
+    // `/sse` (transport sse) also serves `/sse/message`; a second upstream there would be unreachable.
+    const both = `upstreams:
+  - name: legacy
+    url: http://127.0.0.1:3001/sse
+    transport: sse
+    path: /sse
+  - name: other
+    url: http://127.0.0.1:3002/mcp
+    path: /sse/message
+policy: {bundle: p}
+`;
+    assert.throws(() => parseConfig(both, 'c.yaml'), /upstreams\[1\]\.path: \/sse\/message is also served for upstreams\[0\]/);
+  });
+
+  it("refuses an upstream on mcp-warden's own paths (health, metrics, RFC 9728 metadata)", () => {
+    for (const path of ['/metrics', '/healthz', '/readyz', '/.well-known/oauth-protected-resource', '/.well-known/x']) {
+      assert.throws(() => parseConfig(minimal.replace('    path: /mcp', `    path: ${path}`), 'c.yaml'), /upstreams\[0\]\.path: .*(mcp-warden's own|reserved)/, path);
+    }
+    // A legacy SSE stream at /.well-known would also serve /.well-known/message.
+    const legacy = minimal.replace('http://127.0.0.1:3001/mcp', 'http://127.0.0.1:3001/sse').replace('    path: /mcp', '    path: /.well-known\n    transport: sse');
+    assert.throws(() => parseConfig(legacy, 'c.yaml'), /reserved for the protected resource metadata/);
   });
 
   it('refuses a transport that does not match the URL scheme', () => {
