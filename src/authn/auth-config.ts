@@ -114,6 +114,16 @@ export const authConfigSchema = z
       .object({ max_failures: z.number().int().positive().default(20), window_s: z.number().int().positive().default(60) })
       .strict()
       .default({ max_failures: 20, window_s: 60 }),
+    /**
+     * Session bindings (Mcp-Session-Id, legacy sessionId, WebSocket connection → principal). A
+     * binding not used for `idle_ttl_s` is forgotten, and the session with it (404, the client
+     * re-initialises); a stream or WebSocket connection keeps its binding while it is open. A
+     * principal holds at most `max_per_principal` live sessions; one more is refused with 429.
+     */
+    sessions: z
+      .object({ idle_ttl_s: z.number().int().min(60).max(7 * 24 * 3600).default(3600), max_per_principal: z.number().int().positive().default(100) })
+      .strict()
+      .default({ idle_ttl_s: 3600, max_per_principal: 100 }),
   })
   .strict()
   .superRefine((auth, ctx) => {
@@ -130,6 +140,7 @@ export const authConfigSchema = z
     api_key: { header: 'x-api-key', keys: [] },
     anonymous: { roles: ['viewer'] },
     failure_limit: { max_failures: 20, window_s: 60 },
+    sessions: { idle_ttl_s: 3600, max_per_principal: 100 },
   });
 
 export type AuthConfig = z.infer<typeof authConfigSchema>;

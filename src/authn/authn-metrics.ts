@@ -31,3 +31,10 @@ export const sessionBindingRefusalsTotal = new Counter({
   labelNames: ['upstream'] as const,
   registers: [metricsRegistry],
 });
+
+export const sessionLimitRefusalsTotal = new Counter({
+  name: 'mcp_warden_session_limit_refusals_total',
+  help: 'Sessions refused because their principal already held auth.sessions.max_per_principal live sessions',
+  labelNames: ['upstream'] as const,
+  registers: [metricsRegistry],
+});

@@ -86,9 +86,14 @@ export async function createAuthn(deps: AuthnDeps): Promise<Authn> {
       log,
     );
     closers.push(() => credentials.close());
+    const sessionGuard = new StateSessionGuard(deps.state, deps.audit, log, {
+      idleTtlMs: config.sessions.idle_ttl_s * 1000,
+      maxPerPrincipal: config.sessions.max_per_principal,
+    });
+    closers.push(() => sessionGuard.close());
     return {
       authenticator,
-      sessionGuard: new StateSessionGuard(deps.state, deps.audit, log),
+      sessionGuard,
       upstreamCredentials: credentials,
       publicRoutes: methods.includes('jwt') ? protectedResourceRoutes(config, identity, [...upstreamPaths.values()]) : [],
       tls,

@@ -53,6 +53,7 @@ export const ERRORS = {
   WARDEN_ERR_AUTHN_TOKEN_IN_QUERY: { jsonrpcCode: -32001, httpStatus: 400, message: 'Bad Request: credentials must not be sent in the query string' },
   WARDEN_ERR_AUTHN_RATE_LIMITED: { jsonrpcCode: -32001, httpStatus: 429, message: 'Too Many Requests: too many failed authentication attempts' },
   WARDEN_ERR_SESSION_UNKNOWN: { jsonrpcCode: -32001, httpStatus: 404, message: 'Session not found' },
+  WARDEN_ERR_SESSION_LIMIT: { jsonrpcCode: -32001, httpStatus: 429, message: 'Too Many Requests: this principal has too many open sessions' },
 
   // --- Policy (uniform: never reveals whether a hidden tool exists) ---
   WARDEN_ERR_POLICY_DENIED: { jsonrpcCode: -32003, httpStatus: 403, message: 'Forbidden by policy' },

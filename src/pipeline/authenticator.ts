@@ -24,15 +24,30 @@ export interface Authenticator {
   authenticate(request: AuthRequest): Promise<AuthResult>;
 }
 
+/** Who owns a session key: this principal, another one, or nobody (never opened here, released, expired). */
+export type SessionOwnership = 'owner' | 'foreign' | 'unknown';
+
 /**
  * Session binding (DESIGN.md invariant 5): a session key (`<upstream>:<session id>`) belongs to the
- * principal that opened it. Implemented by authn/ on the StateStore.
+ * principal that opened it. Implemented by authn/ on the StateStore. Bindings expire after
+ * `idleTtlMs` without use, and a principal holds a bounded number of them.
  */
 export interface SessionGuard {
-  /** Records that `principal` opened the session. */
-  bind(sessionKey: string, principal: Principal): Promise<void>;
-  /** True if the session is unbound (unknown to us) or bound to this same principal. */
-  permits(sessionKey: string, principal: Principal): Promise<boolean>;
+  /** A session unused this long is forgotten; transports keep their own per-session state no longer. */
+  readonly idleTtlMs: number;
+  /**
+   * Throws WardenError WARDEN_ERR_SESSION_LIMIT when `principal` already holds the maximum number
+   * of live sessions: a cheap early answer before a stream or socket is opened (bind decides).
+   */
+  admit(upstream: string, principal: Principal): Promise<void>;
+  /**
+   * Records that `principal` opened the session. `connection: true` keeps the binding alive while a
+   * stream or WebSocket connection is open (until `release`). Throws WARDEN_ERR_SESSION_LIMIT when
+   * the principal already holds the maximum number of live sessions.
+   */
+  bind(sessionKey: string, principal: Principal, options?: { connection?: boolean }): Promise<void>;
+  /** Whose session this is; an `owner` answer also restarts the idle timer. */
+  ownership(sessionKey: string, principal: Principal): Promise<SessionOwnership>;
   release(sessionKey: string): Promise<void>;
 }
 

@@ -71,6 +71,8 @@ export class LegacySseHandler {
   }
 
   async #open(req: IncomingMessage, res: ServerResponse, principal: Principal): Promise<void> {
+    // Over the per-principal session cap: a clear 429 before the stream opens (bind below decides).
+    await this.#route.sessionGuard.admit(this.#route.upstream.name, principal);
     const upstream = await this.#upstream.request({
       method: 'GET',
       path: `${this.#streamUrl.pathname}${this.#streamUrl.search}`,
@@ -115,7 +117,7 @@ export class LegacySseHandler {
           connection.sessionId = sessionId;
           sessionKey = `${this.#route.upstream.name}:${sessionId}`;
           // Bound before the client learns the id, so that no POST can arrive ahead of its owner.
-          await this.#route.sessionGuard.bind(sessionKey, principal);
+          await this.#route.sessionGuard.bind(sessionKey, principal, { connection: true });
           this.#sessions.set(sessionKey, { upstreamMessagePath: `${target.pathname}${target.search}`, correlator, connection, client: res });
           return `${this.#messagePath}?sessionId=${encodeURIComponent(sessionId)}`;
         },
@@ -133,7 +135,10 @@ export class LegacySseHandler {
     const key = sessionId === null ? undefined : `${this.#route.upstream.name}:${sessionId}`;
     const session = key === undefined ? undefined : this.#sessions.get(key);
     if (session === undefined || key === undefined) throw new WardenError('WARDEN_ERR_SESSION_UNKNOWN', { detail: 'no open legacy SSE stream for this sessionId' });
-    if (!(await this.#route.sessionGuard.permits(key, principal))) throw foreignSessionRefusal(this.#route, req, principal, sessionId ?? undefined, 'a legacy SSE sessionId');
+    const owner = await this.#route.sessionGuard.ownership(key, principal);
+    if (owner === 'foreign') throw foreignSessionRefusal(this.#route, req, principal, sessionId ?? undefined, 'a legacy SSE sessionId');
+    // No live binding for a live stream: never "whoever asks first".
+    if (owner === 'unknown') throw new WardenError('WARDEN_ERR_SESSION_UNKNOWN', { detail: 'session binding expired' });
     const headerError = checkJsonBodyHeaders(req);
     if (headerError !== undefined) throw headerError;
     const bytes = await readBody(req, this.#route.maxMessageBytes);

@@ -24,10 +24,11 @@ export class StreamableHttpHandler {
   readonly #route: RouteContext;
   readonly #upstream: UpstreamHttp;
   readonly #upstreamPath: string;
-  readonly #sessions = new SessionTable();
+  readonly #sessions: SessionTable;
 
   constructor(route: RouteContext) {
     this.#route = route;
+    this.#sessions = new SessionTable(10_000, route.sessionGuard.idleTtlMs);
     const url = new URL(route.upstream.url);
     this.#upstreamPath = `${url.pathname}${url.search}`;
     this.#upstream = new UpstreamHttp(route.upstream.name, url.origin, { headersTimeoutMs: route.upstream.timeout_ms });
@@ -68,7 +69,13 @@ export class StreamableHttpHandler {
     const key = `${this.#route.upstream.name}:${id}`;
     const state = this.#sessions.get(key);
     if (state === undefined) throw new WardenError('WARDEN_ERR_SESSION_UNKNOWN', { detail: 'session not opened through this mcp-warden' });
-    if (!(await this.#route.sessionGuard.permits(key, principal))) throw foreignSessionRefusal(this.#route, req, principal, id, 'a session');
+    const owner = await this.#route.sessionGuard.ownership(key, principal);
+    if (owner === 'foreign') throw foreignSessionRefusal(this.#route, req, principal, id, 'a session');
+    if (owner === 'unknown') {
+      // The binding expired (idle TTL): the session is nobody's now, never "whoever asks first".
+      this.#sessions.delete(key);
+      throw new WardenError('WARDEN_ERR_SESSION_UNKNOWN', { detail: 'session binding expired' });
+    }
     return { id, state };
   }
 
@@ -119,7 +126,14 @@ export class StreamableHttpHandler {
     const newSessionId = headerValue(upstream.headers, 'mcp-session-id');
     if (initialize && newSessionId !== undefined && state === undefined) {
       const key = `${this.#route.upstream.name}:${newSessionId}`;
-      await this.#route.sessionGuard.bind(key, principal);
+      try {
+        await this.#route.sessionGuard.bind(key, principal);
+      } catch (err) {
+        // Over the per-principal session cap: the upstream must not keep a session nobody can use.
+        upstream.body.resume();
+        this.#endUpstreamSession(newSessionId);
+        throw err;
+      }
       state = this.#sessions.open(key, undefined, correlator);
       connection.sessionId = newSessionId;
     }
@@ -250,6 +264,14 @@ export class StreamableHttpHandler {
       .request({ method: 'POST', path: this.#upstreamPath, headers, body: serialise(reply), signal: AbortSignal.timeout(this.#route.upstream.timeout_ms) })
       .then((r) => r.body.resume())
       .catch((err: unknown) => this.#route.logger.warn({ err: String(err) }, 'could not deliver a refusal to the upstream'));
+  }
+
+  #endUpstreamSession(sessionId: string): void {
+    const headers = { ...this.#route.credentials.headersFor(this.#route.upstream.name), 'mcp-session-id': sessionId };
+    this.#upstream
+      .request({ method: 'DELETE', path: this.#upstreamPath, headers, signal: AbortSignal.timeout(this.#route.upstream.timeout_ms) })
+      .then((r) => r.body.resume())
+      .catch((err: unknown) => this.#route.logger.warn({ err: String(err) }, 'could not end a refused session at the upstream'));
   }
 
   async #getOrDelete(req: IncomingMessage, res: ServerResponse, principal: Principal, method: 'GET' | 'DELETE'): Promise<void> {

@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
-import { isWardenError, type WardenError } from '../errors/warden-error.ts';
+import { WardenError, isWardenError } from '../errors/warden-error.ts';
 import type { JsonRpcMessage } from '../jsonrpc/message.ts';
 import { errorResponse, serialise } from '../jsonrpc/serialise.ts';
 import { openStreams, upstreamErrorsTotal } from '../metrics/proxy-metrics.ts';
@@ -41,6 +41,16 @@ export class WebSocketHandler {
 
   /** Called after the server checked Host/Origin and authenticated the upgrade request. */
   upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, principal: Principal): void {
+    // Over the per-principal session cap: a clear 429 before anything is opened upstream.
+    this.#route.sessionGuard.admit(this.#route.upstream.name, principal).then(
+      () => this.#connect(req, socket, head, principal),
+      (err: unknown) => {
+        socket.end(upgradeRefusal(isWardenError(err) ? err : new WardenError('WARDEN_ERR_INTERNAL_ERROR')));
+      },
+    );
+  }
+
+  #connect(req: IncomingMessage, socket: Duplex, head: Buffer, principal: Principal): void {
     const offered = (headerValue(req.headers, 'sec-websocket-protocol') ?? '').split(',').map((p) => p.trim());
     const upstreamSocket = new WebSocket(this.#route.upstream.url, offered.includes(SUBPROTOCOL) ? [SUBPROTOCOL] : [], {
       headers: { ...this.#route.credentials.headersFor(this.#route.upstream.name) },
@@ -91,7 +101,8 @@ export class WebSocketHandler {
       principal,
     };
     const sessionKey = `${this.#route.upstream.name}:${connectionId}`;
-    void this.#route.sessionGuard.bind(sessionKey, principal);
+    // The binding lives as long as the connection; over the cap (a race past admit) closes it.
+    this.#route.sessionGuard.bind(sessionKey, principal, { connection: true }).catch((err: unknown) => closeBoth(1008, isWardenError(err) ? err.code : 'session refused'));
     const correlator = new Correlator();
     const labels = { transport: 'websocket', upstream: this.#route.upstream.name };
     openStreams.inc(labels);
