@@ -43,7 +43,7 @@ resource_patterns := {p | some p in object.get(upstream_cfg, "resources", [])} |
 resource_allowed(uri) if {
 	is_string(uri)
 	some p in resource_patterns
-	glob.match(p, null, uri)
+	pattern_match(p, uri)
 }
 
 prompt_patterns := {p | some p in object.get(upstream_cfg, "prompts", [])} | {p | some p in object.get(cfg, "prompts", [])}
@@ -51,7 +51,7 @@ prompt_patterns := {p | some p in object.get(upstream_cfg, "prompts", [])} | {p 
 prompt_allowed(name) if {
 	is_string(name)
 	some p in prompt_patterns
-	glob.match(p, null, name)
+	pattern_match(p, name)
 }
 
 completion_ref := object.get(params, "ref", {})

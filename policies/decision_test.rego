@@ -53,8 +53,12 @@ msg(p, upstream, direction, kind, method, params) := {
 	"mode": {"edit": false, "edit_expires_at": null},
 }
 
+# Every decision is taken twice, with the pattern index mcp-warden computes at load time and
+# without it (shapes worked out per call); the two must agree or the test fails.
 decide(doc) := d if {
 	d := mcp_warden.decision with input as doc with data.warden as base_data
+	index := mcp_warden.pattern_index with data.warden as base_data
+	d == mcp_warden.decision with input as doc with data.warden as base_data with data.warden_index.patterns as index
 }
 
 # --- roles ---

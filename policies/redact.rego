@@ -37,7 +37,7 @@ selector_tools(e) if object.get(e, "tools", null) == null
 selector_tools(e) if {
 	tool_name != ""
 	some p in e.tools
-	glob.match(p, null, tool_name)
+	pattern_match(p, tool_name)
 }
 
 exempt_all(e) if object.get(e, "types", "*") == "*"

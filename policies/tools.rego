@@ -28,12 +28,13 @@ exact_hit(p, name, canonical) if p == name
 
 exact_hit(p, name, canonical) if lower(p) == canonical
 
-glob_hit(p, name, canonical) if glob.match(p, null, name)
+glob_hit(p, name, canonical) if pattern_match(p, name)
 
-# Only when folding changed the name: a glob costs a compilation per call in wasm.
+# Only when folding changed the name: a glob that is not a literal or a prefix costs a
+# compilation per call in wasm (see patterns.rego).
 glob_hit(p, name, canonical) if {
 	canonical != name
-	glob.match(lower(p), null, canonical)
+	pattern_match(lower(p), canonical)
 }
 
 exact_verdicts(rules) := {v | some p, v in rules; not is_glob(p); exact_hit(p, tool_name, tool_canonical)}
@@ -84,7 +85,7 @@ definition_changed if object.get(tool, "definition", "") == "changed"
 # --- per-principal grants: tools this principal may call outside edit mode ---
 granted_tool if {
 	some p in object.get(grant, "tools", [])
-	glob.match(p, null, tool_name)
+	pattern_match(p, tool_name)
 }
 
 # --- edit mode and its allowlist ---
@@ -98,7 +99,7 @@ write_approved if count(write_allowlist) == 0
 
 write_approved if {
 	some p in write_allowlist
-	glob.match(p, null, tool_name)
+	pattern_match(p, tool_name)
 }
 
 # --- argument constraints ---
@@ -111,7 +112,7 @@ arguments := object.get(params, "arguments", {})
 
 arguments_malformed if not is_object(arguments)
 
-arg_rules(level) := {c | some p, c in object.get(level, "arguments", {}); glob.match(p, null, tool_name)}
+arg_rules(level) := {c | some p, c in object.get(level, "arguments", {}); pattern_match(p, tool_name)}
 
 arg_constraint_sets := arg_rules(upstream_cfg) | arg_rules(cfg)
 

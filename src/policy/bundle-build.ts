@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import { findOpa, runOpa } from './opa-binary.ts';
+import { definesPatternIndex, PATTERN_INDEX_ENTRYPOINT } from './pattern-index.ts';
 
 export interface BuildOptions {
   /** Directory of .rego (and optional data.json) files. */
@@ -26,6 +27,11 @@ export async function sourceRevision(dir: string): Promise<string> {
   return `sha256-${hash.digest('hex').slice(0, 16)}`;
 }
 
+async function regoSourcesDefineIndex(dir: string): Promise<boolean> {
+  const files = (await listFiles(dir)).filter((f) => f.endsWith('.rego') && !f.endsWith('_test.rego'));
+  return definesPatternIndex(await Promise.all(files.map((f) => readFile(f, 'utf8'))));
+}
+
 async function listFiles(dir: string): Promise<string[]> {
   const out: string[] = [];
   for (const entry of await readdir(dir, { withFileTypes: true })) {
@@ -47,6 +53,8 @@ export async function buildBundle(options: BuildOptions): Promise<string> {
   const revision = options.revision ?? (await sourceRevision(options.dir));
   const args = ['build', '-b', '-t', 'wasm', '--ignore', '*_test.rego', '--revision', revision, '-o', resolve(options.out)];
   for (const e of options.entrypoints) args.push('-e', e);
+  // The default policy's load-time index is an entrypoint of its own (see pattern-index.ts).
+  if (!options.entrypoints.includes(PATTERN_INDEX_ENTRYPOINT) && (await regoSourcesDefineIndex(options.dir))) args.push('-e', PATTERN_INDEX_ENTRYPOINT);
   if (options.signingKey !== undefined) {
     args.push('--signing-key', resolve(options.signingKey), '--signing-alg', options.signingAlg ?? 'RS256');
   }

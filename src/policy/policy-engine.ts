@@ -2,6 +2,7 @@ import { loadPolicy, type LoadedPolicy } from '@open-policy-agent/opa-wasm';
 import { LRUCache } from 'lru-cache';
 import type { PolicyBundle } from './bundle.ts';
 import { failClosed, validateResultSet, type Verdict } from './decision-validator.ts';
+import { evaluatePatternIndex } from './pattern-index.ts';
 
 /** A bundle instantiated and smoke-evaluated, ready to be swapped in. */
 export interface PreparedPolicy {
@@ -83,10 +84,18 @@ export class PolicyEngine {
     const configured = this.#options.data;
     const fromBundle = (bundle.data.warden ?? {}) as Record<string, unknown>;
     const redaction = { ...((configured.redaction ?? {}) as Record<string, unknown>), types: this.#options.redactionTypes };
+    const data = { ...bundle.data, warden: { ...fromBundle, ...configured, redaction } };
     try {
-      policy.setData({ ...bundle.data, warden: { ...fromBundle, ...configured, redaction } });
+      policy.setData(data);
     } catch (err) {
       throw new Error(`bundle data cannot be loaded: ${describe(err)}`);
+    }
+    try {
+      // Worked out once per data load, so that no decision has to (see pattern-index.ts).
+      const patterns = evaluatePatternIndex(policy);
+      if (patterns !== undefined) policy.setData({ ...data, warden_index: { patterns } });
+    } catch (err) {
+      throw new Error(`the policy's pattern index cannot be computed: ${describe(err)}`);
     }
     const prepared: PreparedPolicy = { bundle, policy, entrypoint, loadedAt: new Date() };
     const smoke = this.#evaluateWith(prepared, JSON.stringify(SMOKE_INPUT));

@@ -7,6 +7,7 @@ import { parseBundle, type PolicyBundle } from '../../../src/policy/bundle.ts';
 import { buildBundle } from '../../../src/policy/bundle-build.ts';
 import { readFile } from 'node:fs/promises';
 import { validateDecision, validateResultSet } from '../../../src/policy/decision-validator.ts';
+import { PATTERN_INDEX_ENTRYPOINT } from '../../../src/policy/pattern-index.ts';
 import { PolicyEngine, SMOKE_INPUT } from '../../../src/policy/policy-engine.ts';
 import { REDACTION_TYPES, defaultBundle } from './policy-helpers.ts';
 
@@ -68,6 +69,26 @@ describe('policy engine with real compiled wasm', () => {
     e.activate(await e.prepare(await defaultBundle()));
     assert.equal(e.evaluate(SMOKE_INPUT).allow, true);
     assert.equal(e.revision, 'test-rev');
+  });
+
+  it('the default policy matches patterns through its load-time index exactly as glob.match does in wasm', async () => {
+    const bundle = await defaultBundle();
+    const globBundle = await regoBundle('glob', 'decision := {"allow": m, "rule": "glob"} if m := glob.match(object.get(input, "p", ""), null, object.get(input, "s", ""))');
+    const glob = engine();
+    glob.activate(await glob.prepare(globBundle));
+    const cases: [string, string][] = [
+      ['demo://a/b', 'demo://a/b'], ['demo://a/b', 'demo://a/bc'], ['demo://a/*', 'demo://a/x/y.md'], ['demo://a/*', 'demo://b/x'],
+      ['*', 'anything://at/all'], ['a/*', 'demo://a/x'], ['*.md', 'demo://x.md'], ['demo://?', 'demo://x'], ['demo://?', 'demo://xy'], ['{a,b}://*', 'b://x'],
+      ['[ab]://x', 'c://x'], ['a\\*', 'a*'], ['a\\*', 'ab'],
+    ];
+    for (const [pattern, uri] of cases) {
+      const e = new PolicyEngine({ data: { resources: [pattern] }, redactionTypes: REDACTION_TYPES, entrypoint: 'mcp_warden/decision', cache: { enabled: false, maxEntries: 1 } });
+      const prepared = await e.prepare(bundle);
+      assert.ok(PATTERN_INDEX_ENTRYPOINT in (prepared.policy.entrypoints as Record<string, number>), 'the default bundle carries its index entrypoint');
+      e.activate(prepared);
+      const read = e.evaluate({ ...SMOKE_INPUT, message: { ...SMOKE_INPUT.message, method: 'resources/read', params: { uri } } });
+      assert.equal(read.allow, glob.evaluate({ ...SMOKE_INPUT, p: pattern, s: uri }).allow, `${pattern} against ${uri}`);
+    }
   });
 
   it('no policy loaded: deny', () => {
