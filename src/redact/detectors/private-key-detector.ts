@@ -11,7 +11,8 @@ export const privateKeyDetector: Detector = {
   type: 'PRIVATE_KEY',
   priority: 100,
   scan(text: string, out: Finding[]): void {
-    if (!text.includes('PRIVATE KEY')) return;
+    // 'VATE K' rather than 'PRIVATE KEY': V8 finds a needle fastest when its first character is rare
+    if (text.indexOf('VATE K') === -1) return;
     const re = BEGIN;
     re.lastIndex = 0;
     let noEndAfter = Infinity; // once an END search fails from x, it fails from every later x too
