@@ -2,8 +2,9 @@
  * Identity at the edge: what authentication and TLS termination cost per request.
  *
  * 1. `authenticate()` per request, in-process (what the transports call before reading a body):
- *    mode none (baseline), JWT RS256 and ES256 with the JWKS fetched once over HTTP and cached
- *    (the steady state), an API key (SHA-256 + map lookup).
+ *    mode none (baseline), JWT RS256 and ES256 with the JWKS fetched once over HTTP and cached,
+ *    with the verified-token cache off (a signature check per request) and on (the same token
+ *    again: a SHA-256 and a map lookup), an API key (SHA-256 + map lookup).
  * 2. TLS termination: the same trivial node:http handler behind plain HTTP and behind the TLS
  *    listener mcp-warden builds (self-signed ECDSA P-256, TLS 1.2+, modern ciphers): serial
  *    keep-alive request latency, and a new connection (handshake) per request.
@@ -50,7 +51,7 @@ async function timeAuth(label: string, auth: Record<string, unknown>, headers: R
   }
   await authn.close();
   const s = stats(samples);
-  console.log(`${label.padEnd(34)} p50 ${s.p50.toFixed(1).padStart(7)} µs   p99 ${s.p99.toFixed(1).padStart(7)} µs   mean ${s.mean.toFixed(1).padStart(7)} µs   (${ITER} requests)`);
+  console.log(`${label.padEnd(40)} p50 ${s.p50.toFixed(1).padStart(7)} µs   p99 ${s.p99.toFixed(1).padStart(7)} µs   mean ${s.mean.toFixed(1).padStart(7)} µs   (${ITER} requests)`);
 }
 
 async function listen(server: Server): Promise<number> {
@@ -86,8 +87,15 @@ async function main(): Promise<void> {
   const apiKey = generateApiKey();
   try {
     await timeAuth('mode none (baseline)', {}, {});
-    await timeAuth('JWT RS256, cached JWKS', jwtAuth, { authorization: `Bearer ${await mint(rsa, { issuer: jwks.issuer, audience: resource, expiresIn: 3600 })}` });
-    await timeAuth('JWT ES256, cached JWKS', jwtAuth, { authorization: `Bearer ${await mint(ec, { issuer: jwks.issuer, audience: resource, expiresIn: 3600 })}` });
+    const rsToken = `Bearer ${await mint(rsa, { issuer: jwks.issuer, audience: resource, expiresIn: 3600 })}`;
+    const ecToken = `Bearer ${await mint(ec, { issuer: jwks.issuer, audience: resource, expiresIn: 3600 })}`;
+    // Every request verifies the signature: the verified-token cache off (jwt.verified_cache.ttl_s: 0).
+    const uncached = { ...jwtAuth, jwt: { ...jwtAuth.jwt, verified_cache: { ttl_s: 0 } } };
+    await timeAuth('JWT RS256, cached JWKS, no token cache', uncached, { authorization: rsToken });
+    await timeAuth('JWT ES256, cached JWKS, no token cache', uncached, { authorization: ecToken });
+    // The same token on every request (a client's steady state): served from the verified-token cache.
+    await timeAuth('JWT RS256, token cache hit', jwtAuth, { authorization: rsToken });
+    await timeAuth('JWT ES256, token cache hit', jwtAuth, { authorization: ecToken });
     await timeAuth('API key (SHA-256 lookup)', { mode: 'api_key', api_key: { keys: [{ name: 'b', hash: hashApiKey(apiKey) }] } }, { 'x-api-key': apiKey });
     console.log(`   JWKS fetches during all JWT runs: ${jwks.fetches()} (one per verifier: the key set is cached)`);
   } finally {
@@ -108,7 +116,7 @@ async function main(): Promise<void> {
   try {
     const N = Number(process.env.AUTHN_BENCH_TLS_ITER ?? 1_000);
     const show = (label: string, s: { p50: number; p99: number; mean: number }) =>
-      console.log(`${label.padEnd(34)} p50 ${s.p50.toFixed(0).padStart(7)} µs   p99 ${s.p99.toFixed(0).padStart(7)} µs   mean ${s.mean.toFixed(0).padStart(7)} µs`);
+      console.log(`${label.padEnd(40)} p50 ${s.p50.toFixed(0).padStart(7)} µs   p99 ${s.p99.toFixed(0).padStart(7)} µs   mean ${s.mean.toFixed(0).padStart(7)} µs`);
     show('HTTP keep-alive request', await serial(`http://127.0.0.1:${plainPort}`, {}, N, false));
     show('HTTPS keep-alive request', await serial(`https://localhost:${securePort}`, { ca, host: '127.0.0.1' }, N, false));
     show('HTTP new connection per request', await serial(`http://127.0.0.1:${plainPort}`, {}, N / 4, true));

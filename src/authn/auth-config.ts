@@ -48,6 +48,14 @@ export const jwtConfigSchema = z
       .default({ id: 'sub', roles: 'roles', scopes: 'scope' }),
     /** Scopes every token must carry; a token without them gets 403 insufficient_scope. */
     required_scopes: z.array(z.string().min(1)).default([]),
+    /**
+     * Verified tokens are remembered (by a SHA-256 of the token) for at most `ttl_s` seconds, so the
+     * signature is not checked again on every request; `exp`/`nbf` still are. 0 turns it off.
+     */
+    verified_cache: z
+      .object({ ttl_s: z.number().int().min(0).max(3600).default(60), max_entries: z.number().int().positive().default(10_000) })
+      .strict()
+      .default({ ttl_s: 60, max_entries: 10_000 }),
   })
   .strict()
   .superRefine((jwt, ctx) => {

@@ -1,10 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { createLocalJWKSet, createRemoteJWKSet, jwtVerify, errors, type JSONWebKeySet, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import { createLocalJWKSet, createRemoteJWKSet, jwksCache, jwtVerify, errors, type JSONWebKeySet, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import type { JwtConfig } from './auth-config.ts';
 import { claimAt, stringList } from './claims.ts';
 import type { FailureReason } from './failure-reason.ts';
 import type { Principal } from '../pipeline/principal.ts';
+import { VerifiedTokenCache } from './verified-token-cache.ts';
 
 export type JwtOutcome =
   | { readonly ok: true; readonly principal: Principal }
@@ -15,34 +16,79 @@ export type JwtOutcome =
  * URL (jose caches it and fetches it again when a token names an unknown `kid`, at most once per
  * cool-down) or from static keys. Only the configured asymmetric algorithms are accepted, so
  * `alg: none` and HS256-signed-with-the-public-key tokens fail before any key is used.
+ *
+ * Verified tokens are cached (VerifiedTokenCache). An entry is tied to the key set it was checked
+ * against: when a fetch of the JWKS brings different keys, every earlier entry stops counting, so a
+ * key removed at the identity provider stops working once mcp-warden has fetched the JWKS again
+ * (jwks_cache_s, or sooner on an unknown kid), never later because of the cache.
  */
 export class JwtVerifier {
   readonly #config: JwtConfig;
   readonly #keys: JWTVerifyGetKey;
   readonly #issuers: string[];
+  readonly #cache: VerifiedTokenCache | undefined;
+  /** jose writes the last fetched JWKS and its time here (remote key sets only). */
+  readonly #fetched: { uat?: number; jwks?: unknown } | undefined;
+  #seenUat: number | undefined;
+  #seenKeys = '';
+  #generation = 0;
 
-  private constructor(config: JwtConfig, keys: JWTVerifyGetKey) {
+  private constructor(config: JwtConfig, keys: JWTVerifyGetKey, fetched: { uat?: number; jwks?: unknown } | undefined, now: (() => number) | undefined) {
     this.#config = config;
     this.#keys = keys;
+    this.#fetched = fetched;
     this.#issuers = typeof config.issuer === 'string' ? [config.issuer] : config.issuer;
+    const { ttl_s, max_entries } = config.verified_cache;
+    this.#cache = ttl_s === 0 ? undefined : new VerifiedTokenCache({ maxEntries: max_entries, ttlMs: ttl_s * 1000, clockSkewS: config.clock_skew_s, ...(now === undefined ? {} : { now }) });
   }
 
-  static async create(config: JwtConfig, baseDir: string): Promise<JwtVerifier> {
+  /** `now` (epoch ms) is for the cache's clock in tests; jose reads the real clock. */
+  static async create(config: JwtConfig, baseDir: string, options: { now?: () => number } = {}): Promise<JwtVerifier> {
     if (config.jwks_url !== undefined) {
+      const fetched: { uat?: number; jwks?: unknown } = {};
       const remote = createRemoteJWKSet(new URL(config.jwks_url), {
         cacheMaxAge: config.jwks_cache_s * 1000,
         cooldownDuration: config.jwks_cooldown_s * 1000,
         timeoutDuration: config.jwks_timeout_ms,
+        [jwksCache]: fetched as Record<string, never>,
       });
-      return new JwtVerifier(config, remote);
+      return new JwtVerifier(config, remote, fetched, options.now);
     }
     const jwks = config.jwks ?? (JSON.parse(await readFile(resolve(baseDir, config.jwks_file!), 'utf8')) as JSONWebKeySet);
-    return new JwtVerifier(config, createLocalJWKSet(jwks as JSONWebKeySet));
+    return new JwtVerifier(config, createLocalJWKSet(jwks as JSONWebKeySet), undefined, options.now);
+  }
+
+  /** Entries currently cached (tests). */
+  get cacheSize(): number {
+    return this.#cache?.size ?? 0;
+  }
+
+  /** Changes whenever a JWKS fetch brought a different key set (static keys: never). */
+  #keySetGeneration(): number {
+    const fetched = this.#fetched;
+    if (fetched === undefined || fetched.uat === this.#seenUat) return this.#generation;
+    this.#seenUat = fetched.uat;
+    const keys = JSON.stringify(fetched.jwks ?? null);
+    if (keys !== this.#seenKeys) {
+      this.#seenKeys = keys;
+      this.#generation++;
+    }
+    return this.#generation;
   }
 
   /** `audiences`: the resource URL(s) this token must be for, unless the config names its own. */
   async verify(token: string, audiences: readonly string[]): Promise<JwtOutcome> {
     const audience = this.#config.audience ?? [...audiences];
+    const cacheKey = this.#cache?.key(token, typeof audience === 'string' ? [audience] : audience);
+    // Read before verifying: an entry verified while the key set changed is not stored (unless this
+    // was the first fetch of the key set, which is the one it was verified against).
+    const firstFetch = this.#fetched !== undefined && this.#fetched.uat === undefined;
+    const generation = this.#keySetGeneration();
+    if (cacheKey !== undefined) {
+      const cached = this.#cache!.lookup(cacheKey, generation);
+      if (cached.kind === 'hit') return { ok: true, principal: cached.principal };
+      if (cached.kind === 'refused') return { ok: false, reason: cached.reason, detail: cached.reason === 'expired' ? 'token expired' : 'token not yet valid (nbf)' };
+    }
     let payload: JWTPayload;
     try {
       ({ payload } = await jwtVerify(token, this.#keys, {
@@ -66,6 +112,9 @@ export class JwtVerifier {
       claims: payload as Record<string, unknown>,
       ...(payload.exp === undefined ? {} : { expiresAt: payload.exp }),
     };
+    // `exp` is a required claim, so it is a number here.
+    const current = this.#keySetGeneration();
+    if (cacheKey !== undefined && (current === generation || firstFetch)) this.#cache!.store(cacheKey, principal, { exp: payload.exp!, nbf: payload.nbf }, current);
     return { ok: true, principal };
   }
 }
