@@ -17,8 +17,8 @@ export interface TrackerOptions {
   readonly arguments: 'digest' | 'redacted';
   readonly maxPending: number;
   readonly timeoutMs: number;
-  /** Called for each finished event; must not throw (the tracker guards it anyway). */
-  readonly emit: (facts: ExchangeFacts) => void;
+  /** Called for each finished event; must not throw (the tracker guards it anyway). Settles once the event is durable. */
+  readonly emit: (facts: ExchangeFacts) => void | Promise<void>;
   readonly onError: (err: unknown) => void;
 }
 
@@ -58,11 +58,17 @@ export class ExchangeTracker implements PipelineObserver {
     return this.#pending.size;
   }
 
-  onOutcome(ctx: MessageContext, outcome: PipelineOutcome): void {
+  /**
+   * Returns a promise for an event that concludes an exchange (a refusal, a response): the pipeline
+   * releases that outcome only once the event is in the spool. Forwarded notifications and requests
+   * are not held back; neither is a client request, whose event waits for its response.
+   */
+  onOutcome(ctx: MessageContext, outcome: PipelineOutcome): void | Promise<void> {
     try {
-      this.#observe(ctx, outcome);
+      return this.#observe(ctx, outcome);
     } catch (err) {
       this.#opts.onError(err);
+      return undefined;
     }
   }
 
@@ -79,18 +85,14 @@ export class ExchangeTracker implements PipelineObserver {
     this.flush();
   }
 
-  #observe(ctx: MessageContext, outcome: PipelineOutcome): void {
+  #observe(ctx: MessageContext, outcome: PipelineOutcome): void | Promise<void> {
     const decision = decisionFor(ctx);
-    if (decision?.audit.level === 'none' && outcome.action === 'forward') return;
+    if (decision?.audit.level === 'none' && outcome.action === 'forward') return undefined;
     const kind = ctx.summary.kind;
-    if (kind === 'response') {
-      this.#onResponse(ctx, outcome);
-      return;
-    }
+    if (kind === 'response') return this.#onResponse(ctx, outcome);
     const facts = this.#requestFacts(ctx, decision?.audit.level === 'metadata');
     if (outcome.action === 'reject') {
-      this.#emit({ ...facts, ...refusal(outcome), outcome: 'failure', durationMs: performance.now() - ctx.receivedAt, message: `${facts.method ?? 'message'} refused: ${outcome.error.code}` });
-      return;
+      return this.#emit({ ...facts, ...refusal(outcome), outcome: 'failure', durationMs: performance.now() - ctx.receivedAt, message: `${facts.method ?? 'message'} refused: ${outcome.error.code}` });
     }
     // Forwarded. Only a client request gets paired with its response.
     if (kind === 'request' && ctx.direction === 'to_server') {
@@ -100,18 +102,19 @@ export class ExchangeTracker implements PipelineObserver {
         this.#pending.delete(oldestKey);
         this.#emitMissing(oldest, 'evicted', performance.now());
       }
-      return;
+      return undefined;
     }
-    this.#emit({ ...facts, outcome: 'success', message: `${facts.method ?? 'message'} ${kind === 'request' ? 'request to client' : 'notification'} forwarded` });
+    void this.#emit({ ...facts, outcome: 'success', message: `${facts.method ?? 'message'} ${kind === 'request' ? 'request to client' : 'notification'} forwarded` });
+    return undefined;
   }
 
-  #onResponse(ctx: MessageContext, outcome: PipelineOutcome): void {
+  #onResponse(ctx: MessageContext, outcome: PipelineOutcome): void | Promise<void> {
     const now = performance.now();
     const req = ctx.request;
     const pending = req === undefined ? undefined : this.#pending.get(req);
     if (req !== undefined && pending !== undefined) this.#pending.delete(req);
     // A client's answer to a server→client request is audited only when refused (the request was).
-    if (ctx.direction === 'to_server' && outcome.action === 'forward' && (req === undefined || req.direction === 'to_client')) return;
+    if (ctx.direction === 'to_server' && outcome.action === 'forward' && (req === undefined || req.direction === 'to_client')) return undefined;
     const base: ExchangeFacts =
       pending?.facts ??
       (req !== undefined
@@ -132,7 +135,7 @@ export class ExchangeTracker implements PipelineObserver {
       outcome: outcome.action === 'reject' || ctx.summary.isError ? 'failure' : 'success',
       message: describe(base.method, outcome, ctx.summary.isError, rpcCode),
     };
-    this.#emit(facts);
+    return this.#emit(facts);
   }
 
   #connectionFacts(ctx: MessageContext): Omit<ExchangeFacts, 'eventCode' | 'startedAt' | 'outcome' | 'message' | 'source'> & { source: 'exchange' } {
@@ -188,14 +191,15 @@ export class ExchangeTracker implements PipelineObserver {
   }
 
   #emitMissing(p: Pending, reason: 'timeout' | 'evicted' | 'shutdown', now: number): void {
-    this.#emit({ ...p.facts, outcome: 'unknown', responseMissing: reason, durationMs: now - p.receivedAt, statusDetail: `no response seen (${reason})`, message: `${p.facts.method ?? 'request'} forwarded, no response seen (${reason})` });
+    void this.#emit({ ...p.facts, outcome: 'unknown', responseMissing: reason, durationMs: now - p.receivedAt, statusDetail: `no response seen (${reason})`, message: `${p.facts.method ?? 'request'} forwarded, no response seen (${reason})` });
   }
 
-  #emit(facts: ExchangeFacts): void {
+  #emit(facts: ExchangeFacts): void | Promise<void> {
     try {
-      this.#opts.emit(facts);
+      return this.#opts.emit(facts);
     } catch (err) {
       this.#opts.onError(err);
+      return undefined;
     }
   }
 }

@@ -56,13 +56,16 @@ export class Pipeline {
       if (outcome.action === 'forward') outcome = { action: 'forward', message: ctx.message, mutated };
     }
     if (this.#observers !== null) {
+      let settled: Promise<unknown> | undefined;
       for (const observer of this.#observers) {
         try {
-          observer.onOutcome(ctx, outcome);
+          const pending = observer.onOutcome(ctx, outcome);
+          if (pending !== undefined) settled = settled === undefined ? pending : Promise.all([settled, pending]);
         } catch {
           // An observer failing must never change what happens to the message; audit counts its own failures.
         }
       }
+      if (settled !== undefined) await settled.catch(() => {});
     }
     return outcome;
   }

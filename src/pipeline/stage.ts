@@ -29,10 +29,13 @@ export interface Stage {
 
 /**
  * Sees every final outcome (forwarded or refused), after the stages ran. Audit and metrics are
- * observers: they never change a message and must not block (DESIGN.md invariant 6).
+ * observers: they never change a message and must not block (DESIGN.md invariant 6). An observer
+ * may return a promise: the outcome takes effect (the message is forwarded, the refusal answered)
+ * once it settles. Audit returns one for an exchange's outcome, settled when its event is written
+ * to the local spool, so a client never holds an answer whose audit event a crash could lose.
  */
 export interface PipelineObserver {
-  onOutcome(ctx: MessageContext, outcome: PipelineOutcome): void;
+  onOutcome(ctx: MessageContext, outcome: PipelineOutcome): void | Promise<void>;
 }
 
 export type PipelineOutcome =

@@ -30,6 +30,8 @@ interface Rec {
   bytes?: number;
 }
 
+const RESOLVED = Promise.resolve();
+
 /** Committed entries kept in memory for sinks that keep up (bounded). */
 const RECENT_MAX = 8192;
 const CURSOR_PERSIST_MS = 250;
@@ -62,6 +64,9 @@ export class Spool implements SpoolView {
   #lastCheckpointSeq = 0;
   #checkpointDue = false;
   #buffer: OcsfEvent[] = [];
+  /** Resolvers of the promises `append` returned for what is in #buffer (one per batch, not per event). */
+  #bufferWaiters: (() => void)[] = [];
+  #bufferWritten: Promise<void> | undefined;
   #scheduled = false;
   #chain: Promise<void> = Promise.resolve();
   #dirty = false;
@@ -131,14 +136,20 @@ export class Spool implements SpoolView {
     return this.#seq;
   }
 
-  /** Queues an event. Never blocks, never throws; sequence and hash are assigned when written. */
-  append(event: OcsfEvent): void {
+  /**
+   * Queues an event. Never blocks, never throws; sequence and hash are assigned when written. The
+   * promise resolves once the event is written to the segment file (and synced, with fsync
+   * `always`): from then on a crash of this process cannot lose it. Every event queued in the same
+   * event-loop turn shares one write and one promise.
+   */
+  append(event: OcsfEvent): Promise<void> {
     if (this.#closed) {
       auditDropped.inc({ reason: 'closed' });
-      return;
+      return RESOLVED;
     }
     this.#buffer.push(event);
     this.#schedule();
+    return (this.#bufferWritten ??= new Promise<void>((resolve) => this.#bufferWaiters.push(resolve)));
   }
 
   #schedule(): void {
@@ -160,8 +171,14 @@ export class Spool implements SpoolView {
 
   async #flush(): Promise<void> {
     const events = this.#buffer;
-    if (events.length === 0 && !this.#checkpointDue) return;
+    const waiters = this.#bufferWaiters;
     this.#buffer = [];
+    this.#bufferWaiters = [];
+    this.#bufferWritten = undefined;
+    if (events.length === 0 && !this.#checkpointDue) {
+      for (const w of waiters) w(); // their events were written by an attempt that failed later
+      return;
+    }
     const seq0 = this.#seq;
     const hash0 = this.#prevHash;
     const lines: string[] = [];
@@ -210,6 +227,8 @@ export class Spool implements SpoolView {
         this.#prevHash = written === 0 ? hash0 : eventHash(lines[written - 1] as string);
         this.#buffer = [...unwritten, ...this.#buffer];
       }
+      // Whoever waits for these events keeps waiting until the retry has written them.
+      this.#bufferWaiters = [...waiters, ...this.#bufferWaiters];
       this.#writeError = (err as NodeJS.ErrnoException).code ?? 'write failed';
       this.#o.logger.error({ err }, 'audit spool: write failed; new requests are refused until it recovers');
       setTimeout(() => this.#schedule(), 1000).unref();
@@ -218,6 +237,7 @@ export class Spool implements SpoolView {
       return;
     }
     this.#writeError = undefined;
+    for (const w of waiters) w();
     if (lines.length > events.length) {
       this.#lastCheckpointSeq = this.#seq;
       this.#checkpointDue = false;
@@ -425,6 +445,9 @@ export class Spool implements SpoolView {
       await this.#fh?.close();
       this.#fh = undefined;
     });
+    // Events that could not be written (a write failing until the end) are not waited for any longer.
+    for (const w of this.#bufferWaiters) w();
+    this.#bufferWaiters = [];
     this.#notify();
     await this.#release();
   }

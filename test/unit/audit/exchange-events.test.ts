@@ -185,7 +185,7 @@ describe('audit events (OCSF 1.8.0 API Activity)', () => {
 
   it('arguments: redacted includes the arguments with secrets replaced', () => {
     const got: ExchangeFacts[] = [];
-    const t = new ExchangeTracker({ arguments: 'redacted', maxPending: 10, timeoutMs: 10_000, emit: (f) => got.push(f), onError: () => {} });
+    const t = new ExchangeTracker({ arguments: 'redacted', maxPending: 10, timeoutMs: 10_000, emit: (f) => void got.push(f), onError: () => {} });
     const req = ctxFor({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'login', arguments: { user: 'bob', password: SECRET, note: 'mail me at bob@example.com', n: 3 } } }, 'to_server', connection());
     t.onOutcome(req, { action: 'forward', message: req.message, mutated: false });
     t.flush();

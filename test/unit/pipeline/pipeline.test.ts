@@ -74,7 +74,7 @@ describe('Pipeline', () => {
 
   it('observers see every outcome, and a failing observer changes nothing', async () => {
     const seen: PipelineOutcome[] = [];
-    const p = new Pipeline({ toServer: [], toClient: [] }, [{ onOutcome: () => { throw new Error('observer bug'); } }, { onOutcome: (_c, o) => seen.push(o) }]);
+    const p = new Pipeline({ toServer: [], toClient: [] }, [{ onOutcome: () => { throw new Error('observer bug'); } }, { onOutcome: (_c, o) => void seen.push(o) }]);
     const outcome = await p.run(context());
     assert.equal(outcome.action, 'forward');
     assert.equal(seen.length, 1);

@@ -1,0 +1,60 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { ExchangeTracker } from '../../../src/audit/exchange-tracker.ts';
+import { toOcsf } from '../../../src/audit/ocsf-event.ts';
+import { segmentName } from '../../../src/audit/spool/segment-files.ts';
+import { WardenError } from '../../../src/errors/warden-error.ts';
+import { Pipeline } from '../../../src/pipeline/pipeline.ts';
+import { PASS, reject, type Stage } from '../../../src/pipeline/stage.ts';
+import { connection, ctxFor } from './contexts.ts';
+import { openSpool, tempDir } from './spool-helpers.ts';
+
+/**
+ * A client must never hold the answer to a call whose audit event only exists in memory: a kill -9
+ * right after the answer went out would lose the event (the no-loss e2e test found exactly that).
+ * So the pipeline releases an exchange's outcome only once its event is in the segment file.
+ */
+const denyGetEnv: Stage = { name: 'policy', directions: ['to_server'], process: (ctx) => (ctx.summary.tool === 'get-env' ? reject(new WardenError('WARDEN_ERR_POLICY_DENIED')) : PASS) };
+
+describe('audit: an exchange is released only once its event is written', () => {
+  it('a response and a refusal are in the spool file when pipeline.run returns; a forwarded request is not held', async () => {
+    const dir = tempDir();
+    const spool = await openSpool(dir);
+    const tracker = new ExchangeTracker({ arguments: 'digest', maxPending: 100, timeoutMs: 60_000, emit: (f) => spool.append(toOcsf(f, 'u', Date.now())), onError: (err) => assert.fail(String(err)) });
+    const pipeline = new Pipeline({ toServer: [denyGetEnv], toClient: [] }, [tracker]);
+    const onDisk = () => readFileSync(join(dir, 'segments', segmentName(1)), 'utf8').trim().split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as { unmapped: { mcp: { jsonrpc_id: number } }; status: string });
+    try {
+      const conn = connection();
+      const req = ctxFor({ jsonrpc: '2.0', id: 7, method: 'tools/call', params: { name: 'echo', arguments: { m: 1 } } }, 'to_server', conn);
+      await pipeline.run(req);
+      assert.equal(onDisk().length, 0, 'the request is forwarded at once; its event waits for the response');
+      await pipeline.run(ctxFor({ jsonrpc: '2.0', id: 7, result: { content: [] } }, 'to_client', conn, req));
+      assert.deepEqual(onDisk().map((e) => [e.unmapped.mcp.jsonrpc_id, e.status]), [[7, 'Success']]);
+      await pipeline.run(ctxFor({ jsonrpc: '2.0', id: 8, method: 'tools/call', params: { name: 'get-env' } }, 'to_server', conn));
+      assert.deepEqual(onDisk().map((e) => [e.unmapped.mcp.jsonrpc_id, e.status]), [[7, 'Success'], [8, 'Failure']]);
+    } finally {
+      tracker.close();
+      await spool.close();
+    }
+  });
+
+  it('exchanges refused in the same turn are all written before any is released', async () => {
+    const dir = tempDir();
+    const spool = await openSpool(dir);
+    try {
+      const tracker = new ExchangeTracker({ arguments: 'digest', maxPending: 100, timeoutMs: 60_000, emit: (f) => spool.append(toOcsf(f, 'u', Date.now())), onError: () => {} });
+      const pipeline = new Pipeline({ toServer: [denyGetEnv], toClient: [] }, [tracker]);
+      const conn = connection();
+      const released: number[] = [];
+      const runs = Array.from({ length: 50 }, (_, i) => pipeline.run(ctxFor({ jsonrpc: '2.0', id: i, method: 'tools/call', params: { name: 'get-env' } }, 'to_server', conn)).then(() => released.push(spool.lastSeq)));
+      await Promise.all(runs);
+      assert.equal(released.length, 50);
+      assert.ok(released.every((seq) => seq === 50), `released only after the batch holding all 50 was written (${released.join(',')})`);
+      tracker.close();
+    } finally {
+      await spool.close();
+    }
+  });
+});
