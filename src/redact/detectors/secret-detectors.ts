@@ -1,4 +1,5 @@
 import type { Detector } from '../finding.ts';
+import { assignmentDetector } from './assignment-detector.ts';
 import { literalDetector } from './literal-detector.ts';
 import { groupRange, regexDetector } from './regex-detector.ts';
 
@@ -20,9 +21,10 @@ export const awsAccessKeyDetector = regexDetector(
  * AWS secret access keys are 40 characters of base64 with no marker of their own: only taken next
  * to a name that says what they are (`aws_secret_access_key = …`, `AWS_SECRET_ACCESS_KEY: …`).
  */
-export const awsSecretKeyDetector = regexDetector(
+export const awsSecretKeyDetector = assignmentDetector(
   'AWS_SECRET_KEY',
   P,
+  { nameEnds: ['key', 'secret'], minName: 'awssecret'.length, maxName: 'secret_access_key'.length, wordStart: false },
   /(?:secret_?access_?key|aws_?secret(?:_?key)?)["']?\s{0,4}(?:[:=]|=>)\s{0,4}["']?([A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])/dgi,
   (m) => groupRange(m, 1),
 );
@@ -116,7 +118,15 @@ const NOT_A_VALUE =
 const DOTTED_IDENTIFIER = /^[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)+$/;
 const CODE_READ = /^(?:process\.env|os\.environ|env\.|getenv|secrets\.|vault:)/i;
 
-export const passwordAssignmentDetector = regexDetector('PASSWORD_ASSIGNMENT', P - 2, ASSIGNMENT, (m) => {
+/** Every name in ASSIGNMENT ends with one of these; the shortest is `pwd`, the longest `refresh_token`. */
+const ASSIGNMENT_NAMES = {
+  nameEnds: ['password', 'passwd', 'passphrase', 'pwd', 'secret', 'key', 'token', 'credential', 'credentials'],
+  minName: 'pwd'.length,
+  maxName: 'refresh_token'.length,
+  wordStart: true,
+};
+
+export const passwordAssignmentDetector = assignmentDetector('PASSWORD_ASSIGNMENT', P - 2, ASSIGNMENT_NAMES, ASSIGNMENT, (m) => {
   const r = groupRange(m, 2);
   if (r === null) return null;
   let [start, end] = r;
