@@ -51,7 +51,8 @@ export class MtlsIdentity {
     } catch {
       return { ok: false, reason: 'malformed', detail: 'client certificate cannot be parsed' };
     }
-    if (!this.#chainsToCa(leaf, peer, now)) return { ok: false, reason: 'untrusted_certificate', detail: 'client certificate does not chain to the configured CA, or is outside its validity' };
+    const untrusted = this.#chainProblem(leaf, peer, now);
+    if (untrusted !== undefined) return { ok: false, reason: 'untrusted_certificate', detail: untrusted };
     const usage = leaf.keyUsage; // extended key usage OIDs, when the extension is present
     if (Array.isArray(usage) && usage.length > 0 && !usage.includes(CLIENT_AUTH_OID))
       return { ok: false, reason: 'untrusted_certificate', detail: 'certificate is not for client authentication' };
@@ -72,23 +73,31 @@ export class MtlsIdentity {
     };
   }
 
-  #chainsToCa(leaf: X509Certificate, peer: PeerCertificate, now: number): boolean {
+  /**
+   * Why the certificate does not chain to a CA in ca_file, or undefined when it does. The chain is
+   * the leaf, then the intermediates the client sent (TLS lets a client send its chain; the
+   * listener hands them over in the detailed peer certificate), up to a CA in ca_file. Every link
+   * must be a CA certificate whose key signed the one below, within its validity dates.
+   */
+  #chainProblem(leaf: X509Certificate, peer: PeerCertificate, now: number): string | undefined {
     let current = leaf;
-    // Only present when the listener asked for the detailed chain; a CA bundle may list intermediates too.
     let next: DetailedPeerCertificate | undefined = (peer as Partial<DetailedPeerCertificate>).issuerCertificate;
     for (let depth = 0; depth < MAX_CHAIN; depth++) {
-      if (!withinValidity(current, now)) return false;
+      const what = depth === 0 ? 'client certificate' : `intermediate ${commonName(current)}`;
+      if (!withinValidity(current, now)) return `${what} is outside its validity dates`;
       for (const ca of this.#cas) {
-        if (withinValidity(ca, now) && current.checkIssued(ca) && current.verify(ca.publicKey)) return true;
+        if (withinValidity(ca, now) && current.checkIssued(ca) && current.verify(ca.publicKey)) return undefined;
       }
-      // Walk up through an intermediate the client sent, if it is a CA that signed the current one.
-      if (next === undefined || next.raw === undefined || next.raw.length === 0 || next === next.issuerCertificate) return false;
-      const intermediate = new X509Certificate(next.raw);
-      if (!intermediate.ca || !current.checkIssued(intermediate) || !current.verify(intermediate.publicKey)) return false;
-      current = intermediate;
-      next = next.issuerCertificate;
+      // Node ends a chain with the certificate itself (self-signed) or with no issuer at all.
+      const sent = next === undefined || next.raw === undefined || next.raw.length === 0 || next === next.issuerCertificate ? undefined : new X509Certificate(next.raw);
+      if (sent === undefined || !current.checkIssued(sent))
+        return `${what} is issued by ${commonName(current, 'issuer')}, which is not a CA in auth.mtls.ca_file, and the client did not send that issuer's certificate (send the full chain, or add the intermediate to ca_file)`;
+      if (!sent.ca) return `${what} is issued by ${commonName(sent)}, which is not a CA certificate`;
+      if (!current.verify(sent.publicKey)) return `${what} was not signed by the key of ${commonName(sent)}`;
+      current = sent;
+      next = next!.issuerCertificate;
     }
-    return false;
+    return `chain longer than ${MAX_CHAIN} certificates`;
   }
 
   #identity(cert: X509Certificate): string | undefined {
@@ -100,6 +109,11 @@ export class MtlsIdentity {
     const entry = (cert.subjectAltName ?? '').split(/,\s*/).find((part) => part.startsWith(prefix));
     return entry === undefined || entry.length <= prefix.length ? undefined : entry.slice(prefix.length);
   }
+}
+
+function commonName(cert: X509Certificate, field: 'subject' | 'issuer' = 'subject'): string {
+  const cn = cert[field].split('\n').find((line) => line.startsWith('CN='));
+  return cn === undefined ? `"${cert[field].replace(/\n/g, ', ')}"` : `"${cn.slice(3)}"`;
 }
 
 function withinValidity(cert: X509Certificate, now: number): boolean {

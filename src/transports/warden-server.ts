@@ -138,7 +138,8 @@ export class WardenServer {
       url: req.url ?? '/',
       clientIp: clientIpOf(req),
       upstream,
-      peerCertificate: (req.socket as TLSSocket).getPeerCertificate?.(),
+      // Detailed: with the intermediates the client sent, so that authn/ can follow its chain.
+      peerCertificate: (req.socket as TLSSocket).getPeerCertificate?.(true),
     };
     const auth = await this.#parts.authenticator.authenticate(authRequest);
     if (!auth.ok) return void refuse(auth.error, { ...auth.headers });

@@ -1,12 +1,13 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 /**
  * Real certificates made with the openssl CLI (Debian `openssl`, in scripts/apt-packages.txt): a CA,
- * a server certificate for localhost/127.0.0.1, client certificates (CN and SANs), and a client
- * certificate from another CA that mcp-warden must not trust.
+ * a server certificate for localhost/127.0.0.1, client certificates (CN and SANs), an intermediate
+ * CA with a client certificate of its own, and a client certificate from another CA that
+ * mcp-warden must not trust.
  */
 export interface Pki {
   readonly dir: string;
@@ -19,6 +20,16 @@ export interface Pki {
   /** Issued by the CA to CN=bob. */
   readonly bobCert: string;
   readonly bobKey: string;
+  /** An intermediate CA issued by the CA (not in any ca_file the tests configure). */
+  readonly intermediateCert: string;
+  /** Issued by the intermediate to CN=carol (clientAuth). */
+  readonly carolCert: string;
+  readonly carolKey: string;
+  /** carol's certificate followed by the intermediate: what a client sends to present its chain. */
+  readonly carolChain: string;
+  /** CN=mallory, signed with bob's (non-CA) key, followed by bob's certificate: a forged chain. */
+  readonly malloryChain: string;
+  readonly malloryKey: string;
   /** CN=alice, but issued by a CA mcp-warden does not trust. */
   readonly rogueCert: string;
   readonly rogueKey: string;
@@ -52,6 +63,11 @@ export function makePki(): Pki {
   issue(dir, 'ca', 'client', '/O=Example/CN=alice', clientExt('alice@example.com', 'alice.clients.example'));
   issue(dir, 'ca', 'bob', '/CN=bob', clientExt('bob@example.com', 'bob.clients.example'));
   issue(dir, 'rogue-ca', 'rogue', '/CN=alice', clientExt('alice@example.com', 'alice.clients.example'));
+  issue(dir, 'ca', 'intermediate', '/CN=intermediate', 'basicConstraints=critical,CA:TRUE,pathlen:0\nkeyUsage=critical,keyCertSign,cRLSign\n');
+  issue(dir, 'intermediate', 'carol', '/CN=carol', clientExt('carol@example.com', 'carol.clients.example'));
+  issue(dir, 'bob', 'mallory', '/CN=mallory', clientExt('mallory@example.com', 'mallory.clients.example'));
+  writeFileSync(join(dir, 'mallory-chain.crt'), readFileSync(join(dir, 'mallory.crt'), 'utf8') + readFileSync(join(dir, 'bob.crt'), 'utf8'));
+  writeFileSync(join(dir, 'carol-chain.crt'), readFileSync(join(dir, 'carol.crt'), 'utf8') + readFileSync(join(dir, 'intermediate.crt'), 'utf8'));
   const p = (f: string) => join(dir, f);
   return {
     dir,
@@ -62,6 +78,12 @@ export function makePki(): Pki {
     clientKey: p('client.key'),
     bobCert: p('bob.crt'),
     bobKey: p('bob.key'),
+    intermediateCert: p('intermediate.crt'),
+    carolCert: p('carol.crt'),
+    carolKey: p('carol.key'),
+    carolChain: p('carol-chain.crt'),
+    malloryChain: p('mallory-chain.crt'),
+    malloryKey: p('mallory.key'),
     rogueCert: p('rogue.crt'),
     rogueKey: p('rogue.key'),
     issueServer(name, cn) {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { request } from 'node:https';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startEverything, type RunningPeer } from '../../helpers/peers.ts';
@@ -15,15 +16,18 @@ describe('mTLS end to end', () => {
   let pki: Pki;
   let upstream: RunningPeer;
   let warden: TestWarden;
+  let dir: string;
 
   before(async () => {
     pki = makePki();
+    dir = mkdtempSync(join(tmpdir(), 'warden-mtls-e2e-'));
     upstream = await startEverything('streamableHttp');
     warden = await startTestWarden({
       listen: { host: '127.0.0.1', port: 0, tls: { mode: 'files', cert_file: pki.serverCert, key_file: pki.serverKey } },
       upstreams: [{ name: 'everything', url: upstream.url, path: '/mcp' }],
       policy: { bundle: join(process.cwd(), 'policies'), data: { tools: { echo: 'read' } } },
-      auth: { mode: 'mtls', mtls: { ca_file: pki.caCert, principals: { alice: { roles: ['operator'] } } } },
+      auth: { mode: 'mtls', mtls: { ca_file: pki.caCert, principals: { alice: { roles: ['operator'] }, carol: { roles: ['operator'] } } } },
+      audit: { sinks: [{ type: 'file', path: join(dir, 'audit.jsonl') }], spool: { dir: join(dir, 'spool') } },
     });
     assert.match(warden.origin, /^https:/);
   });
@@ -31,6 +35,7 @@ describe('mTLS end to end', () => {
     await warden?.close();
     await upstream?.close();
     pki?.cleanup();
+    rmSync(dir, { recursive: true, force: true });
   });
 
   function initialize(client?: [string, string], minVersion?: 'TLSv1.2' | 'TLSv1.3'): Promise<{ status: number; body: string }> {
@@ -69,5 +74,25 @@ describe('mTLS end to end', () => {
   it('no certificate, or one from another CA: 401', async () => {
     assert.equal((await initialize()).status, 401);
     assert.equal((await initialize([pki.rogueCert, pki.rogueKey])).status, 401);
+  });
+
+  it('a client certificate issued by an intermediate: accepted when the client sends the chain (only the root in ca_file)', async () => {
+    const res = await initialize([pki.carolChain, pki.carolKey]);
+    assert.equal(res.status, 200, res.body);
+    assert.match(res.body, /serverInfo/);
+  });
+
+  it('the same certificate without its intermediate: 401, a log line that names the missing issuer, an audit event', async () => {
+    const res = await initialize([pki.carolCert, pki.carolKey]);
+    assert.equal(res.status, 401);
+    assert.match(res.body, /WARDEN_ERR_AUTHN_REQUIRED/);
+    const line = warden.logs().find((l) => l.msg === 'authentication refused' && /"intermediate"/.test(String(l.detail)));
+    assert.ok(line, 'no log line names the missing intermediate');
+    assert.match(String(line.detail), /not a CA in auth\.mtls\.ca_file, and the client did not send/);
+    await warden.close();
+    const events = readFileSync(join(dir, 'audit.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const refusals = events.filter((e) => JSON.stringify(e).includes('untrusted_certificate'));
+    // The rogue CA's certificate of the test before, and carol's leaf without its intermediate.
+    assert.equal(refusals.length, 2, JSON.stringify(events.map((e) => e.message)));
   });
 });

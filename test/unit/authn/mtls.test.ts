@@ -42,7 +42,8 @@ describe('mTLS authentication', () => {
     assert.ok(authn.tls);
     assert.equal(authn.tls.options.requestCert, true);
     const server = createServer(authn.tls.options, (req, res) => {
-      peers.set(String(req.headers['x-who']), (req.socket as TLSSocket).getPeerCertificate());
+      // Detailed, as the MCP listener asks for it: with the intermediates the client sent.
+      peers.set(String(req.headers['x-who']), (req.socket as TLSSocket).getPeerCertificate(true));
       res.end('ok');
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -52,6 +53,9 @@ describe('mTLS authentication', () => {
       ['alice', pki.clientCert, pki.clientKey],
       ['bob', pki.bobCert, pki.bobKey],
       ['rogue', pki.rogueCert, pki.rogueKey],
+      ['carol-chain', pki.carolChain, pki.carolKey],
+      ['carol-leaf-only', pki.carolCert, pki.carolKey],
+      ['mallory-forged-chain', pki.malloryChain, pki.malloryKey],
       ['none', undefined, undefined],
     ];
     for (const [who, cert, key] of clients) {
@@ -91,6 +95,32 @@ describe('mTLS authentication', () => {
     if (!rogue.ok) assert.equal(rogue.error.httpStatus, 401);
     assert.equal(events.at(-1)!.details?.reason, 'untrusted_certificate');
     assert.equal(events.at(-1)!.details?.method, 'mtls');
+  });
+
+  it('a client that sends its chain (leaf + intermediate, only the root in ca_file) is accepted', async () => {
+    const carol = await authn.authenticator.authenticate(req('carol-chain'));
+    assert.ok(carol.ok, carol.ok ? '' : carol.error.detail);
+    assert.equal(carol.principal.id, 'carol');
+    assert.match(carol.principal.issuer ?? '', /CN=intermediate/);
+  });
+
+  it('the same leaf without its intermediate is refused with a reason that names the missing issuer, audited', async () => {
+    const before = events.length;
+    const carol = await authn.authenticator.authenticate(req('carol-leaf-only'));
+    assert.equal(carol.ok, false);
+    if (carol.ok) return;
+    assert.equal(carol.error.httpStatus, 401);
+    assert.match(carol.error.detail ?? '', /issued by "intermediate", which is not a CA in auth\.mtls\.ca_file, and the client did not send/);
+    assert.equal(events.length, before + 1);
+    assert.equal(events.at(-1)!.type, 'authn.failure');
+    assert.deepEqual([events.at(-1)!.details?.method, events.at(-1)!.details?.reason], ['mtls', 'untrusted_certificate']);
+  });
+
+  it('a forged chain (leaf signed with another client\'s non-CA key, that certificate sent as the intermediate) is refused', async () => {
+    const mallory = await authn.authenticator.authenticate(req('mallory-forged-chain'));
+    assert.equal(mallory.ok, false);
+    if (!mallory.ok) assert.equal(mallory.error.httpStatus, 401);
+    assert.deepEqual([events.at(-1)!.details?.method, events.at(-1)!.details?.reason], ['mtls', 'untrusted_certificate']);
   });
 
   it('no certificate: the explicitly configured anonymous principal with its own role', async () => {
