@@ -43,3 +43,10 @@ export const toolDefinitionChangesTotal = new Counter({
   labelNames: ['upstream'] as const,
   registers: [metricsRegistry],
 });
+
+export const unpairedListRepliesTotal = new Counter({
+  name: 'mcp_warden_policy_unpaired_list_replies_total',
+  help: 'Responses to no pending request that carried a list (tools, prompts, resources), refused unfiltered',
+  labelNames: ['upstream'] as const,
+  registers: [metricsRegistry],
+});

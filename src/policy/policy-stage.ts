@@ -9,17 +9,11 @@ import type { EditMode } from './edit-mode.ts';
 import { buildInput, buildListItemInput, modeInput, type ModeInput, type ToolInput } from './input-builder.ts';
 import type { PolicyEngine } from './policy-engine.ts';
 import { policyDecisionsTotal, policyEvaluationSeconds } from './policy-metrics.ts';
+import { LISTS } from './list-replies.ts';
+import { refuseUnpairedList } from './unpaired-list-reply.ts';
 import type { ToolCatalogue } from './tool-catalogue.ts';
 import type { DefinitionStatus, ToolClassifier } from './tool-classifier.ts';
 import { canonicalToolName } from './tool-name.ts';
-
-/** List methods whose replies are filtered item by item, and the call each item stands for. */
-const LISTS: Readonly<Record<string, { field: string; call: string }>> = {
-  'tools/list': { field: 'tools', call: 'tools/call' },
-  'prompts/list': { field: 'prompts', call: 'prompts/get' },
-  'resources/list': { field: 'resources', call: 'resources/read' },
-  'resources/templates/list': { field: 'resourceTemplates', call: 'resources/read' },
-};
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -56,10 +50,14 @@ export class PolicyStage implements Stage {
   }
 
   async process(ctx: MessageContext): Promise<StageResult> {
-    if (ctx.direction === 'to_client' && ctx.summary.kind === 'response' && ctx.request?.notes.has(DECISION_NOTE)) {
-      // A reply to a request this stage already decided: the request's decision covers it.
-      const list = LISTS[ctx.request.summary.method ?? ''];
-      return list === undefined ? PASS : this.#filterList(ctx, ctx.request.summary.method as string, list);
+    if (ctx.direction === 'to_client' && ctx.summary.kind === 'response') {
+      if (ctx.request?.notes.has(DECISION_NOTE)) {
+        // A reply to a request this stage already decided: the request's decision covers it.
+        const list = LISTS[ctx.request.summary.method ?? ''];
+        return list === undefined ? PASS : this.#filterList(ctx, ctx.request.summary.method as string, list);
+      }
+      const refused = refuseUnpairedList(ctx, this.#engine.revision, this.#logger);
+      if (refused !== undefined) return refused;
     }
     const start = performance.now();
     const upstream = ctx.connection.upstream;

@@ -6,7 +6,8 @@ import type { Direction, MessageContext } from '../pipeline/exchange-context.ts'
  * (policy filters a tools/list reply; audit pairs request and response). One correlator per
  * session, legacy SSE session or WebSocket connection. Bounded: oldest entries are evicted past
  * `maxPending`, and entries older than `ttlMs` are forgotten (a response after that is treated as
- * uncorrelated, which policy handles as a response to an unknown request).
+ * uncorrelated, which policy handles as a response to an unknown request; one that carries a list
+ * is refused, see src/policy/unpaired-list-reply.ts).
  */
 export class Correlator {
   readonly #pending = new Map<string, { ctx: MessageContext; at: number }>();
