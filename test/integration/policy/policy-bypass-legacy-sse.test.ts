@@ -29,6 +29,7 @@ async function openLegacyStream(url: string): Promise<{ messages: Message[]; end
   assert.equal(res.status, 200);
   const messages: Message[] = [];
   let text = '';
+  let all = '';
   let endpoint: string | undefined;
   const reader = res.body!.getReader();
   const decoder = new TextDecoder();
@@ -49,7 +50,6 @@ async function openLegacyStream(url: string): Promise<{ messages: Message[]; end
       }
     }
   })();
-  let all = '';
   for (let i = 0; i < 500 && endpoint === undefined; i++) await new Promise((r) => setTimeout(r, 10));
   assert.ok(endpoint !== undefined, 'no endpoint event');
   return { messages, endpoint, raw: () => all, close: () => abort.abort() };
