@@ -1,15 +1,16 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { ExchangeTracker } from '../../../src/audit/exchange-tracker.ts';
 import { toOcsf } from '../../../src/audit/ocsf-event.ts';
-import { segmentName } from '../../../src/audit/spool/segment-files.ts';
+import { segmentName, segmentPath } from '../../../src/audit/spool/segment-files.ts';
+import { verifyChain } from '../../../src/audit/verify.ts';
 import { WardenError } from '../../../src/errors/warden-error.ts';
 import { Pipeline } from '../../../src/pipeline/pipeline.ts';
 import { PASS, reject, type Stage } from '../../../src/pipeline/stage.ts';
 import { connection, ctxFor } from './contexts.ts';
-import { openSpool, tempDir } from './spool-helpers.ts';
+import { openSpool, sampleEvent, tempDir } from './spool-helpers.ts';
 
 /**
  * A client must never hold the answer to a call whose audit event only exists in memory: a kill -9
@@ -56,5 +57,36 @@ describe('audit: an exchange is released only once its event is written', () => 
     } finally {
       await spool.close();
     }
+  });
+});
+
+describe('audit spool: a failing write', () => {
+  it('holds the waiters and refuses new requests until a retry writes the events; no gap, chain intact', async () => {
+    const dir = tempDir();
+    const spool = await openSpool(dir, { segmentBytes: 4096 });
+    try {
+      // The next segment cannot be created (a directory stands where its file would go).
+      mkdirSync(segmentPath(dir, 2));
+      let released = false;
+      const writes = Array.from({ length: 10 }, () => spool.append(sampleEvent()));
+      void Promise.all(writes).then(() => (released = true));
+      await spool.drain();
+      assert.equal(spool.admission()?.code, 'WARDEN_ERR_AUDIT_SPOOL_FULL', 'fail closed while the write fails');
+      assert.equal(released, false, 'no answer is released for events that are not written');
+      rmdirSync(segmentPath(dir, 2));
+      // The spool retries after a second (its timer does not hold the process open: this one does).
+      const keepAlive = setTimeout(() => {}, 10_000);
+      await Promise.all(writes);
+      clearTimeout(keepAlive);
+      assert.equal(spool.admission(), undefined);
+      for (let i = 0; i < 5; i++) spool.append(sampleEvent());
+      await spool.drain();
+      assert.equal(spool.lastSeq, 15);
+    } finally {
+      await spool.close();
+    }
+    const report = await verifyChain(dir);
+    assert.equal(report.ok, true, JSON.stringify(report.problem));
+    assert.equal(report.events, 15);
   });
 });

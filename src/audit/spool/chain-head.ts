@@ -1,0 +1,87 @@
+import type { KeyObject } from 'node:crypto';
+import { canonicalJson } from '../canonical-json.ts';
+import { GENESIS_HASH, eventHash, linkOf, signCheckpoint } from '../chain.ts';
+import type { OcsfEvent } from '../ocsf-event.ts';
+import type { SegmentRecord } from './segment-writer.ts';
+
+export interface EventRecord extends SegmentRecord {
+  /** Undefined for a checkpoint line. */
+  readonly event: OcsfEvent | undefined;
+}
+
+export interface CheckpointOptions {
+  readonly key: KeyObject;
+  readonly keyId: string;
+  readonly everyEvents: number;
+  readonly intervalMs: number;
+}
+
+/**
+ * The head of the hash chain: the next sequence number, the previous event's hash, and when the
+ * next signed checkpoint is due. `link` turns events into spool lines (sequence and `prev_hash`
+ * filled in, then canonical JSON); `undo` takes back what a failed write did not store.
+ */
+export class ChainHead {
+  readonly #replicaId: string;
+  readonly #checkpoint: CheckpointOptions | undefined;
+  #seq = 0;
+  #prevHash = GENESIS_HASH;
+  #lastCheckpointSeq = 0;
+  /** Set by the checkpoint interval: the next batch carries a checkpoint even if few events came. */
+  checkpointDue = false;
+
+  constructor(replicaId: string, checkpoint: CheckpointOptions | undefined, lastEventLine: string | undefined) {
+    this.#replicaId = replicaId;
+    this.#checkpoint = checkpoint;
+    if (lastEventLine !== undefined) {
+      this.#seq = linkOf(JSON.parse(lastEventLine))?.seq ?? 0;
+      this.#prevHash = eventHash(lastEventLine);
+    }
+    this.#lastCheckpointSeq = this.#seq;
+  }
+
+  get seq(): number {
+    return this.#seq;
+  }
+
+  /** Events since the last checkpoint? */
+  get unsigned(): boolean {
+    return this.#seq > this.#lastCheckpointSeq;
+  }
+
+  /** The lines for `events`, followed by a signed checkpoint line when one is due. */
+  link(events: readonly OcsfEvent[]): EventRecord[] {
+    const records: EventRecord[] = [];
+    for (const ev of events) {
+      const seq = ++this.#seq;
+      ev.metadata.sequence = seq;
+      ev.unmapped.chain = { replica_id: this.#replicaId, seq, prev_hash: this.#prevHash };
+      const line = canonicalJson(ev);
+      this.#prevHash = eventHash(line);
+      records.push({ line, event: ev, seq });
+    }
+    const cp = this.#checkpoint;
+    if (cp !== undefined && this.unsigned && (this.checkpointDue || this.#seq - this.#lastCheckpointSeq >= cp.everyEvents)) {
+      const checkpoint = { replica_id: this.#replicaId, seq: this.#seq, hash: this.#prevHash, time: new Date().toISOString(), key_id: cp.keyId };
+      records.push({ line: canonicalJson(signCheckpoint(checkpoint, cp.key)), event: undefined, seq: undefined });
+    }
+    return records;
+  }
+
+  /** After the write of `records` (from `link`): `ok`, or only the first `written` events were stored. */
+  settle(records: readonly EventRecord[], ok: boolean, written: number): void {
+    const linked = records.filter((r) => r.event !== undefined);
+    if (!ok) {
+      if (written >= linked.length) return;
+      // Back to the state after the last stored event: the others get their sequence again on retry.
+      const last = linked[written - 1];
+      this.#seq = (linked[0]?.seq as number) - 1 + written;
+      this.#prevHash = last === undefined ? (linked[0]?.event?.unmapped.chain as { prev_hash: string }).prev_hash : eventHash(last.line);
+      return;
+    }
+    if (records.length > linked.length) {
+      this.#lastCheckpointSeq = this.#seq;
+      this.checkpointDue = false;
+    }
+  }
+}

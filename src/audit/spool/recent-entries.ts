@@ -1,0 +1,33 @@
+import type { RecordEnd } from './segment-writer.ts';
+import type { Cursor, SpoolEntry } from './spool-reader.ts';
+
+/** Committed entries kept in memory for sinks that keep up (bounded). */
+const RECENT_MAX = 8192;
+
+/**
+ * The last events written, as sinks read them: a sink that keeps up takes its next batch from here,
+ * without a disk read or a parse. Sequence numbers in it are contiguous.
+ */
+export class RecentEntries {
+  #entries: SpoolEntry[] = [];
+
+  add(seq: number, line: string, event: SpoolEntry['event'], end: RecordEnd): void {
+    this.#entries.push({ seq, line, event, after: { segment: end.segment, offset: end.offset, seq } });
+    if (this.#entries.length > RECENT_MAX) this.#entries.splice(0, this.#entries.length - RECENT_MAX / 2);
+  }
+
+  /** Forgets entries before `seq` (their segment was dropped: counted as lost, not delivered either). */
+  dropBefore(seq: number): void {
+    this.#entries = this.#entries.filter((e) => e.seq >= seq);
+  }
+
+  /** Up to `max` entries after `cursor`, or undefined when they are not (all) in memory. */
+  read(cursor: Cursor, max: number): { entries: SpoolEntry[]; next: Cursor } | undefined {
+    const first = this.#entries[0];
+    if (first === undefined || cursor.seq < first.seq - 1) return undefined;
+    const from = cursor.seq - first.seq + 1;
+    const entries = this.#entries.slice(from, from + max);
+    const last = entries[entries.length - 1];
+    return last === undefined ? undefined : { entries, next: last.after };
+  }
+}
