@@ -1,4 +1,4 @@
-import { createServer } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, exportSPKI, generateKeyPair, SignJWT, type CryptoKey, type JWK, type JWTPayload } from 'jose';
 
@@ -21,7 +21,11 @@ export async function makeSigningKey(kid: string, alg: 'RS256' | 'ES256' = 'RS25
  * fetches it), with a counter of fetches so that tests can observe caching and the cool-down.
  * `published` is what the endpoint serves; a test adds a key to simulate rotation at the IdP.
  */
-export async function startJwksServer(keys: SigningKey[]): Promise<{
+export async function startJwksServer(
+  keys: SigningKey[],
+  /** Extra routes on the same origin (e.g. an authorization server); true when handled. */
+  routes?: (req: IncomingMessage, res: ServerResponse, origin: string) => boolean | Promise<boolean>,
+): Promise<{
   url: string;
   issuer: string;
   fetches(): number;
@@ -30,7 +34,9 @@ export async function startJwksServer(keys: SigningKey[]): Promise<{
 }> {
   const published = [...keys];
   let fetches = 0;
-  const server = createServer((req, res) => {
+  let origin = '';
+  const server = createServer(async (req, res) => {
+    if (routes !== undefined && (await routes(req, res, origin))) return;
     if (req.url !== '/jwks.json') {
       res.writeHead(404).end();
       return;
@@ -41,6 +47,7 @@ export async function startJwksServer(keys: SigningKey[]): Promise<{
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
+  origin = `http://127.0.0.1:${port}`;
   return {
     url: `http://127.0.0.1:${port}/jwks.json`,
     issuer: `http://127.0.0.1:${port}`,

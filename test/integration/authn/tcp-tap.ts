@@ -4,15 +4,18 @@ import type { AddressInfo } from 'node:net';
 /**
  * A byte-recording TCP relay in front of a real MCP server: everything mcp-warden sends to the
  * upstream passes through it and is kept, so that a test can assert on the upstream side what
- * reached it (HTTP request heads, SSE POSTs, the WebSocket upgrade request). Nothing is changed.
+ * reached it (HTTP request heads, SSE POSTs, the WebSocket upgrade request), and what it answered.
+ * Nothing is changed.
  */
-export async function startTcpTap(targetPort: number): Promise<{ port: number; received(): string; close(): Promise<void> }> {
+export async function startTcpTap(targetPort: number): Promise<{ port: number; received(): string; replies(): string; close(): Promise<void> }> {
   const chunks: Buffer[] = [];
+  const back: Buffer[] = [];
   const sockets = new Set<Socket>();
   const server = createServer((client) => {
     const upstream = connect(targetPort, '127.0.0.1');
     sockets.add(client).add(upstream);
     client.on('data', (d: Buffer) => chunks.push(Buffer.from(d)));
+    upstream.on('data', (d: Buffer) => back.push(Buffer.from(d)));
     client.pipe(upstream).pipe(client);
     const end = () => {
       client.destroy();
@@ -27,6 +30,8 @@ export async function startTcpTap(targetPort: number): Promise<{ port: number; r
   return {
     port: (server.address() as AddressInfo).port,
     received: () => Buffer.concat(chunks).toString('latin1'),
+    /** What the target answered (all connections, interleaved). */
+    replies: () => Buffer.concat(back).toString('latin1'),
     close: () =>
       new Promise<void>((r) => {
         for (const s of sockets) s.destroy();
