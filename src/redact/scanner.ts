@@ -1,4 +1,4 @@
-import type { Detector, Finding } from './finding.ts';
+import type { Detector, Finding, ScanMemo } from './finding.ts';
 
 /**
  * Runs a set of detectors over one string and returns non-overlapping findings in text order.
@@ -8,6 +8,7 @@ import type { Detector, Finding } from './finding.ts';
 export class Scanner {
   readonly #detectors: readonly Detector[];
   readonly #priority: ReadonlyMap<string, number>;
+  readonly #memo: ScanMemo = new Map();
 
   constructor(detectors: readonly Detector[]) {
     this.#detectors = detectors;
@@ -23,9 +24,13 @@ export class Scanner {
     // Nothing below can match a string this short (the shortest is a 7-digit phone number).
     if (text.length < 6) return [];
     const found: Finding[] = [];
-    for (const d of this.#detectors) {
-      if (wanted !== undefined && !wanted.has(d.type)) continue;
-      d.scan(text, found);
+    try {
+      for (const d of this.#detectors) {
+        if (wanted !== undefined && !wanted.has(d.type)) continue;
+        d.scan(text, found, this.#memo);
+      }
+    } finally {
+      this.#memo.clear();
     }
     if (found.length <= 1) return found;
     found.sort((a, b) => a.start - b.start || b.end - a.end);

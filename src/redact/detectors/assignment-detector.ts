@@ -1,56 +1,59 @@
-import type { Detector, Finding } from '../finding.ts';
+import type { Detector, Finding, ScanMemo } from '../finding.ts';
 import type { Refine } from './regex-detector.ts';
 
-/** What every match of an assignment pattern looks like before its operator. */
-export interface AssignmentShape {
-  /** Lower-case words one of which every name ends with (`client_secret` ends with `secret`). */
-  readonly nameEnds: readonly string[];
-  /** Length of the shortest and the longest name the pattern accepts. */
-  readonly minName: number;
-  readonly maxName: number;
-  /** The pattern starts with `(?<![A-Za-z0-9])`: a name never starts right after one of those. */
+/** The part of the pattern every assignment has between its name and its value. */
+const OPERATOR_PREFIX = `["']?\\s{0,4}(?:`;
+
+export interface AssignmentSpec {
+  /** Names (lower case: letters, `_`, `-`, ending in three letters), matched case-insensitively. */
+  readonly names: readonly string[];
+  /** The name must not follow a letter or digit (`(?<![A-Za-z0-9])`). */
   readonly wordStart: boolean;
+  /** The pattern after the name: `["']?\s{0,4}(?:` an operator starting with `:` or `=`, `)`, the value. */
+  readonly rest: string;
 }
 
 /**
- * A detector for patterns of the form `NAME["']?\s{0,4}(:|=)…` (`password = …`, `"api_key": …`),
- * case-insensitive. A case-insensitive list of names defeats V8's fast skipping, so the scan runs
- * the other way round: `indexOf` finds each `:` and `=`, the name must end just before it (after
- * an optional quote and at most four spaces) with one of `nameEnds`, and only then does the
- * pattern run, sticky, at the few places where that name can start.
+ * A detector for `NAME["']?\s{0,4}(:|=)VALUE` (`password = …`, `"api_key": …`), names matched
+ * case-insensitively. A case-insensitive list of names defeats V8's fast skipping, so the scan runs
+ * the other way round: every `:` and `=` is found with `indexOf` (once per scan, shared by all
+ * assignment detectors), the name must end just before it (after an optional quote and at most
+ * four spaces), a reversed trie of the names reads it backwards, and only then does the pattern
+ * run, sticky, where that name starts.
  *
- * The findings are exactly those of the pattern run globally: every match has one operator that
- * follows its name, candidates are tried in text order, none inside the previous match.
+ * The findings are exactly those of the pattern `(NAME|…)REST` run globally: each match has one
+ * operator that follows its name, candidates are tried in text order, none inside the previous
+ * match. The value is capture group 2 onwards (group 1 is the name).
  */
-export function assignmentDetector(type: string, priority: number, shape: AssignmentShape, pattern: RegExp, refine: Refine): Detector {
-  if (shape.nameEnds.some((w) => !/^[a-z]{3,}$/.test(w))) throw new Error(`detector ${type}: nameEnds must be 3+ lower-case letters`);
-  const sticky = new RegExp(pattern.source, pattern.flags.replace('g', '') + 'y');
-  // The last three letters of each name end: one table look-up turns away almost every operator.
-  const endings = new Uint8Array(1 << 15);
-  for (const w of shape.nameEnds) endings[lastThreeLetters(w, w.length)] = 1;
+export function assignmentDetector(type: string, priority: number, spec: AssignmentSpec, refine: Refine): Detector {
+  if (spec.names.some((n) => !/^[a-z_-]{0,28}[a-z]{3}$/.test(n))) throw new Error(`detector ${type}: names must be lower case, under 32 characters, and end in three letters`);
+  if (!spec.rest.startsWith(OPERATOR_PREFIX)) throw new Error(`detector ${type}: rest must start with ${OPERATOR_PREFIX}`);
+  const pattern = `${spec.wordStart ? '(?<![A-Za-z0-9])' : ''}(${spec.names.join('|')})${spec.rest}`;
+  const sticky = new RegExp(pattern, 'diy');
+  const trie = reversedTrie(spec.names);
   return {
     type,
     priority,
-    scan(text: string, out: Finding[]): void {
+    scan(text: string, out: Finding[], memo?: ScanMemo): void {
+      const ops = operatorsAfterWords(text, memo);
       let resume = 0;
-      let colon = text.indexOf(':');
-      let equals = text.indexOf('=');
-      while (colon !== -1 || equals !== -1) {
-        let op: number;
-        if (equals === -1 || (colon !== -1 && colon < equals)) {
-          op = colon;
-          colon = text.indexOf(':', op + 1);
-        } else {
-          op = equals;
-          equals = text.indexOf('=', op + 1);
-        }
+      for (let k = 0; k < ops.length; k += 2) {
+        const op = ops[k] as number;
         if (op < resume) continue;
-        const end = nameEnd(text, op);
-        if (end < shape.minName) continue;
-        const key = lastThreeLetters(text, end);
-        if (key < 0 || endings[key] === 0 || !endsWithWord(text, end, shape.nameEnds)) continue;
-        for (let s = Math.max(resume, end - shape.maxName); s <= end - shape.minName; s++) {
-          if (shape.wordStart && s > 0 && isAlphanumeric(text.charCodeAt(s - 1))) continue;
+        // Names ending at `end`, as a bit set of their lengths (all are under 32 characters).
+        const end = ops[k + 1] as number;
+        let lengths = 0;
+        let node: TrieNode | undefined = trie;
+        for (let i = end - 1; i >= 0 && node !== undefined; i--) {
+          node = node.next[foldCase(text.charCodeAt(i))];
+          if (node?.name === true) lengths |= 1 << (end - i);
+        }
+        // Longest name first: the earliest start, as a global regex would find it.
+        for (let len = 31; lengths !== 0 && len > 0; len--) {
+          if ((lengths & (1 << len)) === 0) continue;
+          lengths ^= 1 << len;
+          const s = end - len;
+          if (s < resume || (spec.wordStart && s > 0 && isAlphanumeric(text.charCodeAt(s - 1)))) continue;
           sticky.lastIndex = s;
           const m = sticky.exec(text);
           if (m === null) continue;
@@ -64,6 +67,59 @@ export function assignmentDetector(type: string, priority: number, shape: Assign
   };
 }
 
+interface TrieNode {
+  /** Children by character code (names are ASCII). */
+  readonly next: (TrieNode | undefined)[];
+  name: boolean;
+}
+
+function reversedTrie(names: readonly string[]): TrieNode {
+  const node = (): TrieNode => ({ next: new Array<TrieNode | undefined>(128).fill(undefined), name: false });
+  const root = node();
+  for (const n of names) {
+    let at = root;
+    for (let i = n.length - 1; i >= 0; i--) at = at.next[n.charCodeAt(i)] ??= node();
+    at.name = true;
+  }
+  return root;
+}
+
+/** ASCII upper case to lower case, as a non-unicode `i` regex folds (nothing else folds to ASCII). */
+function foldCase(c: number): number {
+  return c >= 65 && c <= 90 ? c | 0x20 : c;
+}
+
+const OPERATORS = Symbol('assignment operators');
+
+/**
+ * Every `:` and `=` that follows three ASCII letters (after an optional quote and at most four
+ * spaces), as pairs [operator, end of those letters], in text order. Every name ends in three
+ * letters, so no assignment is missed. Built once per scan and shared through the memo.
+ */
+function operatorsAfterWords(text: string, memo: ScanMemo | undefined): readonly number[] {
+  const cached = memo?.get(OPERATORS) as number[] | undefined;
+  if (cached !== undefined) return cached;
+  const ops: number[] = [];
+  let colon = text.indexOf(':');
+  let equals = text.indexOf('=');
+  while (colon !== -1 || equals !== -1) {
+    let op: number;
+    if (equals === -1 || (colon !== -1 && colon < equals)) {
+      op = colon;
+      colon = text.indexOf(':', op + 1);
+    } else {
+      op = equals;
+      equals = text.indexOf('=', op + 1);
+    }
+    const before = text.charCodeAt(op - 1); // most operators follow a digit, a bracket, another operator…
+    if (!isLetter(before) && before !== 34 && before !== 39 && !isSpace(before)) continue;
+    const end = nameEnd(text, op);
+    if (end >= 3 && isLetter(text.charCodeAt(end - 1)) && isLetter(text.charCodeAt(end - 2)) && isLetter(text.charCodeAt(end - 3))) ops.push(op, end);
+  }
+  memo?.set(OPERATORS, ops);
+  return ops;
+}
+
 /** Where a name followed by `["']?\s{0,4}` and the operator at `op` ends, or -1 if none can. */
 function nameEnd(text: string, op: number): number {
   let q = op;
@@ -73,28 +129,8 @@ function nameEnd(text: string, op: number): number {
   return c === 34 || c === 39 ? q - 1 : q;
 }
 
-/** The three letters before `end`, case-folded, as a 15-bit number; -1 if one is not a letter. */
-function lastThreeLetters(text: string, end: number): number {
-  let key = 0;
-  for (let i = end - 3; i < end; i++) {
-    const c = text.charCodeAt(i) | 0x20;
-    if (c < 97 || c > 122) return -1;
-    key = (key << 5) | (c - 96);
-  }
-  return key;
-}
-
-/** Case-insensitive (ASCII letters only, as a non-unicode `i` regex folds them) suffix test. */
-function endsWithWord(text: string, end: number, words: readonly string[]): boolean {
-  next: for (const w of words) {
-    const start = end - w.length;
-    if (start < 0) continue;
-    for (let i = w.length - 1; i >= 0; i--) {
-      if ((text.charCodeAt(start + i) | 0x20) !== w.charCodeAt(i)) continue next;
-    }
-    return true;
-  }
-  return false;
+function isLetter(c: number): boolean {
+  return (c | 0x20) >= 97 && (c | 0x20) <= 122;
 }
 
 function isAlphanumeric(c: number): boolean {

@@ -4,9 +4,11 @@ import { regexDetector } from './regex-detector.ts';
 /**
  * Payment card numbers: 12-19 digits, contiguous or in groups separated by one consistent space or
  * hyphen, with a real issuer prefix and length, passing Luhn. Not inside a longer token (hex
- * hashes, identifiers) and not followed by `.digit` (decimals, versions).
+ * hashes, identifiers) and not followed by `.digit` (decimals, versions). The first group has at
+ * least three digits, as in every card layout: so `12 4111 1111 1111 1111` is not read as one
+ * refused 18-digit candidate that hides the card after it, and V8 skips text faster.
  */
-const CARD = /(?<![\w.+\-/])\d(?:[ -]?\d){11,18}(?![\w\-/]|[.,]\d)/g;
+const CARD = /(?<![\w.+\-/])\d{3}(?:[ -]?\d){9,16}(?![\w\-/]|[.,]\d)/g;
 
 export const cardDetector = regexDetector('CREDIT_CARD', 90, CARD, (m) => {
   const raw = m[0];

@@ -44,14 +44,16 @@ const ipv6Detector: Detector = {
     const re = IPV6_ANCHOR;
     re.lastIndex = 0;
     let m: RegExpExecArray | null;
+    let walked = 0; // where the last candidate ended: walking back past it finds only rejects again
     while ((m = re.exec(text)) !== null) {
       let start = m.index;
-      const floor = Math.max(0, m.index - MAX_V6);
+      const floor = Math.max(walked, m.index - MAX_V6);
       while (start > floor && isV6Char(text.charCodeAt(start - 1)) && text.charCodeAt(start - 1) !== 46) start--;
       let end = m.index + m[0].length;
       const ceil = Math.min(text.length, start + MAX_V6 + 1);
       while (end < ceil && isV6Char(text.charCodeAt(end))) end++;
       re.lastIndex = end;
+      walked = end;
       while (end > start && text.charCodeAt(end - 1) === 46) end--; // sentence dot
       const before = start > 0 ? text.charCodeAt(start - 1) : 32;
       const after = end < text.length ? text.charCodeAt(end) : 32;

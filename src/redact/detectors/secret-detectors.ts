@@ -1,5 +1,5 @@
 import type { Detector } from '../finding.ts';
-import { assignmentDetector } from './assignment-detector.ts';
+import { awsSecretKeyDetector, passwordAssignmentDetector } from './credential-assignments.ts';
 import { literalDetector } from './literal-detector.ts';
 import { groupRange, regexDetector } from './regex-detector.ts';
 
@@ -15,18 +15,6 @@ export const awsAccessKeyDetector = regexDetector(
   'AWS_ACCESS_KEY',
   P,
   /(?<![A-Za-z0-9])(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|APKA|A3T[A-Z0-9])[A-Z2-7]{16}(?![A-Za-z0-9])/g,
-);
-
-/**
- * AWS secret access keys are 40 characters of base64 with no marker of their own: only taken next
- * to a name that says what they are (`aws_secret_access_key = …`, `AWS_SECRET_ACCESS_KEY: …`).
- */
-export const awsSecretKeyDetector = assignmentDetector(
-  'AWS_SECRET_KEY',
-  P,
-  { nameEnds: ['key', 'secret'], minName: 'awssecret'.length, maxName: 'secret_access_key'.length, wordStart: false },
-  /(?:secret_?access_?key|aws_?secret(?:_?key)?)["']?\s{0,4}(?:[:=]|=>)\s{0,4}["']?([A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])/dgi,
-  (m) => groupRange(m, 1),
 );
 
 export const githubTokenDetector = literalDetector(
@@ -104,44 +92,6 @@ export const connectionStringDetector = literalDetector(
     return /^(?:\*+|x+|\$\{[^}]*\}|<[^>]*>|password|\{\{[^}]*\}\})$/i.test(pw) ? null : r;
   },
 );
-
-/**
- * `password=…`, `api_key: …`, `"client_secret": "…"`: the value after a name that says it is a
- * credential. Values that are obviously not one are left: placeholders (`***`, `<redacted>`,
- * `${VAR}`), type names (`password: string`), and code reading it from elsewhere
- * (`password = config.password`, `os.environ[...]`).
- */
-const ASSIGNMENT =
-  /(?<![A-Za-z0-9])(password|passwd|passphrase|pwd|secret|client_secret|secret_key|api[_-]?key|apikey|access[_-]?key|access[_-]?token|auth[_-]?token|refresh[_-]?token|session[_-]?token|token|private[_-]?key|credentials?)["']?\s{0,4}(?::|=|=>|:=)\s{0,4}("[^"\n]{1,256}"|'[^'\n]{1,256}'|[^\s"'`,;&<>{}()[\]]{3,256})/dgi;
-const NOT_A_VALUE =
-  /^(?:null|nil|none|undefined|true|false|string|str|number|int|integer|boolean|bool|object|any|required|optional|yes|no|\*+|x+|\.+|-+|\$\{.*|\$[A-Z_][A-Z0-9_]*|%[^%]*%|<.*|\{\{.*|\[redacted.*|redacted|hidden|masked)$/i;
-const DOTTED_IDENTIFIER = /^[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)+$/;
-const CODE_READ = /^(?:process\.env|os\.environ|env\.|getenv|secrets\.|vault:)/i;
-
-/** Every name in ASSIGNMENT ends with one of these; the shortest is `pwd`, the longest `refresh_token`. */
-const ASSIGNMENT_NAMES = {
-  nameEnds: ['password', 'passwd', 'passphrase', 'pwd', 'secret', 'key', 'token', 'credential', 'credentials'],
-  minName: 'pwd'.length,
-  maxName: 'refresh_token'.length,
-  wordStart: true,
-};
-
-export const passwordAssignmentDetector = assignmentDetector('PASSWORD_ASSIGNMENT', P - 2, ASSIGNMENT_NAMES, ASSIGNMENT, (m) => {
-  const r = groupRange(m, 2);
-  if (r === null) return null;
-  let [start, end] = r;
-  let value = m[2] as string;
-  const q = value.charCodeAt(0);
-  if (q === 34 || q === 39) {
-    value = value.slice(1, -1);
-    start++;
-    end--;
-  }
-  if (value.length < 3 || NOT_A_VALUE.test(value.trim()) || DOTTED_IDENTIFIER.test(value) || CODE_READ.test(value)) return null;
-  // A bare `token` names too many harmless things (`max_token=1000`): there, want a token-like value.
-  if (/^token$/i.test(m[1] as string) && (value.length < 8 || /^\d+$/.test(value))) return null;
-  return [start, end];
-});
 
 export const SECRET_REGEX_DETECTORS: readonly Detector[] = [
   awsAccessKeyDetector,

@@ -72,6 +72,11 @@ describe('PII detectors', () => {
     assertClean('v4111111111111111.2');
   });
 
+  it('a card number right after another number is still found (the first group must be 3+ digits)', () => {
+    assertFinds('ref 12 4111 1111 1111 1111', 'CREDIT_CARD', '4111 1111 1111 1111');
+    assert.deepEqual(found('2001:db8::1 378282246310005'), [['IP_ADDRESS', '2001:db8::1'], ['CREDIT_CARD', '378282246310005']]);
+  });
+
   it('IBAN, printed or compact, any case; not with a wrong check or length', () => {
     assertFinds('IBAN: GB82 WEST 1234 5698 7654 32 please', 'IBAN_CODE', 'GB82 WEST 1234 5698 7654 32');
     assertFinds('pay DE89370400440532013000', 'IBAN_CODE', 'DE89370400440532013000');
@@ -172,6 +177,22 @@ describe('secret detectors', () => {
     assertClean('password: ${DB_PASSWORD}');
     assertClean('secret: "<redacted>"');
     assertClean('max_token=4096');
+  });
+
+  it('assignment names in any case and spelling, quoted, up to four spaces before the operator', () => {
+    assertFinds('Api-Key: 9f8e7d6c5b4a', 'PASSWORD_ASSIGNMENT', '9f8e7d6c5b4a');
+    assertFinds('PRIVATE_KEY=9f8e7d6c5b4a', 'PASSWORD_ASSIGNMENT', '9f8e7d6c5b4a');
+    assertFinds('refresh-token: abcdefgh12', 'PASSWORD_ASSIGNMENT', 'abcdefgh12');
+    assertFinds('"Password" :    "x y z"', 'PASSWORD_ASSIGNMENT', 'x y z');
+    assertFinds('x:=y password := hunter22', 'PASSWORD_ASSIGNMENT', 'hunter22');
+    assertFinds('my_password=hunter22', 'PASSWORD_ASSIGNMENT', 'hunter22');
+    assert.deepEqual(found('password=abc123 and PWD=xyz987'), [['PASSWORD_ASSIGNMENT', 'abc123'], ['PASSWORD_ASSIGNMENT', 'xyz987']]);
+    assertClean('password     = hunter22'); // five spaces
+    assertClean('mypassword=hunter22'); // not a word of its own
+    const secret = fake('wJalrXUtnFEMI/K7MDENG/', 'bPxRfiCYEXAMPLEKEY');
+    assertFinds(`MY_AWS_SECRET=${secret}`, 'AWS_SECRET_KEY', secret);
+    assertFinds(`awsSecretKey: "${secret}"`, 'AWS_SECRET_KEY', secret);
+    assertFinds(`SecretAccessKey=${secret}`, 'AWS_SECRET_KEY', secret);
   });
 
   it('a secret wins over PII it contains', () => {
