@@ -92,12 +92,14 @@ verdict_to_client := permit("client.response", "response to an allowed request")
 	server_request_setting == "allow"
 } else := deny("server_request.denied", concat("", [method, " not allowed for upstream ", upstream]))
 
+# tools/call before the protocol methods (they are disjoint): the most frequent message then skips
+# building the protocol_methods set, which wasm does on every evaluation.
 verdict_to_server := permit("server.response", "client answer to a server request") if {
 	kind == "response"
-} else := permit("protocol", concat("", ["protocol method ", method])) if {
-	method in protocol_methods
 } else := verdict_tool if {
 	method == "tools/call"
+} else := permit("protocol", concat("", ["protocol method ", method])) if {
+	method in protocol_methods
 } else := permit("resources.read", "resource URI allowed") if {
 	method in resource_methods
 	may_read
