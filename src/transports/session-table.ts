@@ -18,10 +18,13 @@ export class SessionTable {
   readonly #sessions = new Map<string, SessionState>();
   readonly #max: number;
   readonly #idleMs: number;
+  readonly #onForget: (key: string) => void;
 
-  constructor(max = 10_000, idleMs = 60 * 60_000) {
+  /** `onForget`: told of every session dropped here by eviction or idleness (not by `delete`). */
+  constructor(max = 10_000, idleMs = 60 * 60_000, onForget: (key: string) => void = () => {}) {
     this.#max = max;
     this.#idleMs = idleMs;
+    this.#onForget = onForget;
   }
 
   /** `correlator`: the one the opening request was remembered in, so that its reply is paired. */
@@ -30,7 +33,10 @@ export class SessionTable {
     this.#sessions.set(key, state);
     if (this.#sessions.size > this.#max) {
       const oldest = this.#sessions.keys().next().value;
-      if (oldest !== undefined) this.#sessions.delete(oldest);
+      if (oldest !== undefined) {
+        this.#sessions.delete(oldest);
+        this.#onForget(oldest);
+      }
     }
     return state;
   }
@@ -41,6 +47,7 @@ export class SessionTable {
     const now = Date.now();
     if (now - state.lastSeen > this.#idleMs) {
       this.#sessions.delete(key);
+      this.#onForget(key);
       return undefined;
     }
     state.lastSeen = now;

@@ -28,7 +28,8 @@ export class StreamableHttpHandler {
 
   constructor(route: RouteContext) {
     this.#route = route;
-    this.#sessions = new SessionTable(10_000, route.sessionGuard.idleTtlMs);
+    // A session this process no longer knows must not keep counting against its owner's cap.
+    this.#sessions = new SessionTable(10_000, route.sessionGuard.idleTtlMs, (key) => void route.sessionGuard.release(key).catch(() => {}));
     const url = new URL(route.upstream.url);
     this.#upstreamPath = `${url.pathname}${url.search}`;
     this.#upstream = new UpstreamHttp(route.upstream.name, url.origin, { headersTimeoutMs: route.upstream.timeout_ms });
@@ -205,8 +206,11 @@ export class StreamableHttpHandler {
       sendJson(res, upstream.status, serialise(errorResponse(null, new WardenError('WARDEN_ERR_UPSTREAM_HTTP_STATUS', { data: { upstream_status: upstream.status } }))), headers);
     } else if (o.local.length > 0) {
       sendJson(res, 200, o.batch ? `[${o.local.map(serialise).join(',')}]` : serialise(o.local[0]!), headers);
-    } else if (upstream.status === 202 || upstream.status === 204) {
-      res.writeHead(upstream.status, headers);
+    } else if (upstream.status === 202 || upstream.status === 204 || (upstream.status < 300 && o.outstanding.size === 0)) {
+      // Nothing awaits an answer (a DELETE, notifications only): the status is all there is to
+      // relay. Any body the upstream sent anyway was discarded above, never passed on uninspected.
+      const { 'content-type': _noBody, ...statusOnly } = headers;
+      res.writeHead(upstream.status, statusOnly);
       res.end();
     } else {
       this.#refuseOutstanding(res, o.outstanding, new WardenError('WARDEN_ERR_UPSTREAM_PROTOCOL', { detail: `content-type ${String(upstream.headers['content-type'])}` }), o.batch, o.local);
