@@ -1,5 +1,5 @@
-import { isIPv6 } from 'node:net';
 import type { Detector, Finding } from '../finding.ts';
+import { ipv6Valid } from './ipv6-syntax.ts';
 import { regexDetector } from './regex-detector.ts';
 
 const OCTET = '(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)';
@@ -23,15 +23,35 @@ const ipv4Detector = regexDetector('IP_ADDRESS', 50, IPV4, (m, text) => {
 });
 
 /**
- * IPv6: an anchor (`h:h…:` or `::`) is found with a cheap regex, then grown over hex digits, colons
- * and (for the embedded IPv4 tail) dots; `node:net` decides. A lone `::`, `::1` and words such as
- * `a::b` (C++/Rust paths) are refused (a digit is required).
+ * IPv6: an anchor (`h:h…:` or `::`, what `/[0-9A-Fa-f]:[0-9A-Fa-f]{0,4}:|::/g` would find) is found
+ * from each `:` (indexOf), then grown over hex digits, colons and (for the embedded IPv4 tail)
+ * dots; ipv6Valid decides. A lone `::`, `::1` and words such as `a::b` (C++/Rust paths) are
+ * refused (a digit is required).
  */
-const IPV6_ANCHOR = /[0-9A-Fa-f]:[0-9A-Fa-f]{0,4}:|::/g;
 const MAX_V6 = 45;
+
+/** [start, end) of the first anchor at or after `from`, or undefined. */
+function nextAnchor(text: string, from: number): readonly [number, number] | undefined {
+  for (let c = text.indexOf(':', from); c !== -1; c = text.indexOf(':', c + 1)) {
+    if (c - 1 >= from && isHex(text.charCodeAt(c - 1))) {
+      let k = c + 1;
+      while (k < text.length && k - c <= 5 && isHex(text.charCodeAt(k))) k++;
+      if (k - c - 1 <= 4 && text.charCodeAt(k) === 58) return [c - 1, k + 1]; // h:hhhh:
+    }
+    if (text.charCodeAt(c + 1) === 58) return [c, c + 2]; // ::
+  }
+  return undefined;
+}
 
 function isV6Char(c: number): boolean {
   return (c >= 48 && c <= 58) || (c >= 65 && c <= 70) || (c >= 97 && c <= 102) || c === 46; // 0-9 : A-F a-f .
+}
+function isHex(c: number): boolean {
+  return (c >= 48 && c <= 57) || (c >= 65 && c <= 70) || (c >= 97 && c <= 102);
+}
+function hasDigit(text: string, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) if (text.charCodeAt(i) >= 48 && text.charCodeAt(i) <= 57) return true;
+  return false;
 }
 function isWordChar(c: number): boolean {
   return (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95;
@@ -41,25 +61,20 @@ const ipv6Detector: Detector = {
   type: 'IP_ADDRESS',
   priority: 50,
   scan(text: string, out: Finding[]): void {
-    const re = IPV6_ANCHOR;
-    re.lastIndex = 0;
-    let m: RegExpExecArray | null;
     let walked = 0; // where the last candidate ended: walking back past it finds only rejects again
-    while ((m = re.exec(text)) !== null) {
-      let start = m.index;
-      const floor = Math.max(walked, m.index - MAX_V6);
+    for (let m = nextAnchor(text, 0); m !== undefined; m = nextAnchor(text, walked)) {
+      let start = m[0];
+      const floor = Math.max(walked, start - MAX_V6);
       while (start > floor && isV6Char(text.charCodeAt(start - 1)) && text.charCodeAt(start - 1) !== 46) start--;
-      let end = m.index + m[0].length;
+      let end = m[1];
       const ceil = Math.min(text.length, start + MAX_V6 + 1);
       while (end < ceil && isV6Char(text.charCodeAt(end))) end++;
-      re.lastIndex = end;
       walked = end;
       while (end > start && text.charCodeAt(end - 1) === 46) end--; // sentence dot
       const before = start > 0 ? text.charCodeAt(start - 1) : 32;
       const after = end < text.length ? text.charCodeAt(end) : 32;
       if (isWordChar(before) || before === 46 || before === 58 || isWordChar(after) || after === 58) continue;
-      const candidate = text.slice(start, end);
-      if (!/\d/.test(candidate) || !isIPv6(candidate) || candidate === '::1' || candidate === '::') continue;
+      if (!hasDigit(text, start, end) || !ipv6Valid(text, start, end) || (end - start === 3 && text.startsWith('::1', start))) continue;
       out.push({ type: 'IP_ADDRESS', start, end });
     }
   },

@@ -70,6 +70,34 @@ function isWordChar(c: number): boolean {
   return (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95;
 }
 
+// Cheap necessary conditions checked before the regexes: every candidate in the text gets here.
+
+/** DATE_LIKE needs a date separator after one, two or four digits. */
+function mayBeDate(run: string): boolean {
+  return isDateSeparator(run.charCodeAt(1)) || isDateSeparator(run.charCodeAt(2)) || isDateSeparator(run.charCodeAt(4));
+}
+
+function isDateSeparator(c: number): boolean {
+  return c === 45 || c === 47 || c === 46;
+}
+
+/** EXTENSION starts with x, ext… or #, after at most one space. */
+function mayBeExtension(text: string, end: number): boolean {
+  const c = text.charCodeAt(text.charCodeAt(end) === 32 ? end + 1 : end);
+  return c === 120 || c === 88 || c === 101 || c === 69 || c === 35;
+}
+
+function oneRepeatedDigit(run: string): boolean {
+  let first = -1;
+  for (let i = 0; i < run.length; i++) {
+    const c = run.charCodeAt(i);
+    if (!isDigit(c)) continue;
+    if (first === -1) first = c;
+    else if (c !== first) return false;
+  }
+  return true;
+}
+
 function hasContext(text: string, start: number, end: number): boolean {
   const before = text.slice(Math.max(0, start - 40), start);
   if (CONTEXT_BEFORE.test(before) || CONTEXT_BEFORE_LINE.test(before)) return true;
@@ -102,12 +130,12 @@ export const phoneDetector: Detector = {
       const digits = runDigits;
       if (digits > 15) continue;
       const run = text.slice(start, end);
-      if (DATE_LIKE.test(run)) continue;
-      const ext = extStart ? EXTENSION.exec(text.slice(end, end + 12)) : null;
+      if (mayBeDate(run) && DATE_LIKE.test(run)) continue;
+      const ext = extStart && mayBeExtension(text, end) ? EXTENSION.exec(text.slice(end, end + 12)) : null;
       const strong = (run.startsWith('+') && digits >= 8) || NANP.test(run);
       if (!strong) {
         if (digits > 13) continue;
-        if (/^(\d)\1*$/.test(run.replace(/\D/g, ''))) continue; // 0000000
+        if (oneRepeatedDigit(run)) continue; // 000 0000
         if (!hasContext(text, start, end + (ext === null ? 0 : ext[0].length))) continue;
       }
       if (ext !== null) end += ext[0].length;
