@@ -1,10 +1,18 @@
 import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { DetailedPeerCertificate, PeerCertificate } from 'node:tls';
+import type { DetailedPeerCertificate, PeerCertificate, TLSSocket } from 'node:tls';
 import type { MtlsConfig } from './auth-config.ts';
 import type { FailureReason } from './failure-reason.ts';
 import type { Principal } from '../pipeline/principal.ts';
+
+/**
+ * The client certificate of a request's socket, detailed: with the intermediates the client sent,
+ * so that the chain can be followed to the configured CA. Undefined on a plain-TCP socket.
+ */
+export function peerCertificateOf(socket: unknown): DetailedPeerCertificate | undefined {
+  return (socket as Partial<TLSSocket>).getPeerCertificate?.(true);
+}
 
 export type MtlsOutcome =
   | { readonly ok: true; readonly principal: Principal }

@@ -2,8 +2,8 @@ import { createServer as createHttpServer, type IncomingMessage, type Server, ty
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
-import type { TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
+import { peerCertificateOf } from '../authn/mtls-identity.ts';
 import type { WardenParts } from '../cli/compose.ts';
 import type { WardenConfig } from '../config/schema.ts';
 import { WardenError } from '../errors/warden-error.ts';
@@ -138,8 +138,7 @@ export class WardenServer {
       url: req.url ?? '/',
       clientIp: clientIpOf(req),
       upstream,
-      // Detailed: with the intermediates the client sent, so that authn/ can follow its chain.
-      peerCertificate: (req.socket as TLSSocket).getPeerCertificate?.(true),
+      peerCertificate: peerCertificateOf(req.socket),
     };
     const auth = await this.#parts.authenticator.authenticate(authRequest);
     if (!auth.ok) return void refuse(auth.error, { ...auth.headers });
