@@ -118,7 +118,10 @@ export function ibanChecksumValid(iban: string): boolean {
 
 /** US SSN: area 000, 666 and 900-999, group 00 and serial 0000 are never issued. */
 export function ssnValid(area: string, group: string, serial: string): boolean {
-  const a = Number(area);
-  if (a === 0 || a === 666 || a >= 900) return false;
-  return group !== '00' && serial !== '0000';
+  return ssnNumbersValid(Number(area), Number(group), Number(serial));
+}
+
+/** ssnValid on the three parts read as numbers. */
+export function ssnNumbersValid(area: number, group: number, serial: number): boolean {
+  return area !== 0 && area !== 666 && area < 900 && group !== 0 && serial !== 0;
 }

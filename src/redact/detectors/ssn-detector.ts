@@ -1,13 +1,52 @@
-import { ssnValid } from './checksums.ts';
-import { regexDetector } from './regex-detector.ts';
+import type { Detector, Finding } from '../finding.ts';
+import { ssnNumbersValid } from './checksums.ts';
 
 /**
- * US Social Security numbers in the printed form AAA-GG-SSSS (hyphens or spaces, used
- * consistently), excluding ranges that are never issued. Nine bare digits are too common (order
- * numbers, timestamps) to call an SSN without context, so they are left to the phone rules.
+ * US Social Security numbers, excluding ranges that are never issued (area 000, 666, 900-999,
+ * group 00, serial 0000):
+ * - printed as AAA-GG-SSSS (hyphens or spaces, used consistently): taken wherever it appears;
+ * - nine bare digits: far too common (order numbers, ids, timestamps) to be an SSN on their own,
+ *   so only taken after a word that says so (`SSN`, `social security number`, `ss#`, …) on the
+ *   same line, at most 24 characters before, with no other value in between (no digit, `,`, `;`).
  */
-const SSN = /(?<![\w.\-/])(\d{3})([- ])(\d{2})\2(\d{4})(?![\w\-/]|[.,]\d)/g;
+const SSN = /(?<![\w.\-/])\d{3}(?:([- ])\d{2}\1|\d{2})\d{4}(?![\w\-/]|[.,]\d)/g;
 
-export const ssnDetector = regexDetector('US_SSN', 85, SSN, (m) =>
-  ssnValid(m[1] as string, m[3] as string, m[4] as string) ? [m.index, m.index + m[0].length] : null,
+/**
+ * Matches (sticky, at the number) when an SSN word ends shortly before it. The lookbehind reads
+ * backwards from the number over at most 24 characters, so it costs little where there is no word.
+ */
+const SSN_CONTEXT = new RegExp(
+  '(?<=(?<![A-Za-z])' +
+    '(?:ssns?|social[ _-]?security(?:[ _-]?(?:numbers?|nums?|nos?\\.?|#))?|soc\\.? ?sec\\.?(?: ?(?:numbers?|nos?\\.?|#))?|ss ?#|ss[ _-]?nos?\\.?)' +
+    '(?![A-Za-z])[^\\n\\d,;]{0,24})',
+  'iy',
 );
+
+export const ssnDetector: Detector = {
+  type: 'US_SSN',
+  priority: 85,
+  scan(text: string, out: Finding[]): void {
+    const re = SSN;
+    re.lastIndex = 0;
+    let m: RegExpExecArray | null;
+    while ((m = re.exec(text)) !== null) {
+      const start = m.index;
+      const printed = m[1] !== undefined;
+      const area = digitsAt(text, start, 3);
+      const group = digitsAt(text, start + (printed ? 4 : 3), 2);
+      const serial = digitsAt(text, start + (printed ? 7 : 5), 4);
+      if (!ssnNumbersValid(area, group, serial)) continue;
+      if (!printed) {
+        SSN_CONTEXT.lastIndex = start;
+        if (!SSN_CONTEXT.test(text)) continue;
+      }
+      out.push({ type: 'US_SSN', start, end: start + m[0].length });
+    }
+  },
+};
+
+function digitsAt(text: string, at: number, n: number): number {
+  let v = 0;
+  for (let i = at; i < at + n; i++) v = v * 10 + text.charCodeAt(i) - 48;
+  return v;
+}

@@ -92,6 +92,25 @@ describe('PII detectors', () => {
     assertClean('123-45 6789');
   });
 
+  it('US SSN as nine bare digits only after an SSN word, and not impossible ranges', () => {
+    assertFinds('SSN 536904555', 'US_SSN', '536904555');
+    assertFinds('social security number: 536904555', 'US_SSN', '536904555');
+    assertFinds('My Social Security No. is 536904555.', 'US_SSN', '536904555');
+    assertFinds('{"ssn": "536904555"}', 'US_SSN', '536904555');
+    assertFinds('customer_ssn=536904555', 'US_SSN', '536904555');
+    assertFinds('socialSecurityNumber: 536904555', 'US_SSN', '536904555');
+    assertFinds('SS# 536904555', 'US_SSN', '536904555');
+    assertClean('536904555');
+    assertClean('order 536904555 shipped');
+    assertClean('ssn\n536904555'); // another line
+    assertClean('SSN on file; ticket 536904555'); // another value in between
+    assertClean('ssn: 1 of 2, ref 536904555');
+    assertClean('the SSN field is required by the form validator, id 536904555'); // too far
+    assertClean('classnames 536904555'); // not a word of its own
+    assertClean('ssn 000123456 ssn 666123456 ssn 912345678 ssn 123006789 ssn 123450000');
+    assertClean('SSN 1234567890 SSN 12345678');
+  });
+
   it('IPv4 and IPv6, compressed and embedded; not versions, OIDs or loopback', () => {
     assertFinds('client 203.0.113.42 connected', 'IP_ADDRESS', '203.0.113.42');
     assertFinds('peer 10.1.2.3:8443', 'IP_ADDRESS', '10.1.2.3');
