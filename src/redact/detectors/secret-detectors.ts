@@ -20,7 +20,7 @@ export const awsAccessKeyDetector = regexDetector(
 export const githubTokenDetector = literalDetector(
   'GITHUB_TOKEN',
   P,
-  [['gh', 0], ['_pat_', 6]],
+  [['gh', 0], ['b_pat_', 5]], // not '_pat_': Stripe's needles start with '_' (each shared first character is a flood risk)
   /(?<![A-Za-z0-9_])(?:gh[pousr]_[A-Za-z0-9]{36,251}|github_pat_[A-Za-z0-9_]{22,244})(?![A-Za-z0-9_])/g,
 );
 
@@ -35,7 +35,7 @@ export const gitlabTokenDetector = literalDetector(
 export const slackTokenDetector = literalDetector(
   'SLACK_TOKEN',
   P,
-  [['xox', 0], ['xapp-', 0], ['k.com', 18]], // k.com in https://hooks.slack.com
+  [['xox', 0], ['xapp-', 0], ['ks.sl', 11]], // ks.sl in https://hooks.slack.com
   /(?<![A-Za-z0-9])(?:xox[abposre]-[A-Za-z0-9-]{10,250}|xapp-\d-[A-Za-z0-9-]{10,250}|https:\/\/hooks\.slack\.com\/services\/T[A-Z0-9]{6,12}\/B[A-Z0-9]{6,12}\/[A-Za-z0-9]{20,32})(?![A-Za-z0-9])/g,
 );
 
@@ -64,7 +64,7 @@ export const openaiKeyDetector = literalDetector(
 export const anthropicKeyDetector = literalDetector(
   'ANTHROPIC_API_KEY',
   P,
-  [['k-ant-', 1]],
+  [['-ant-', 2]],
   /(?<![A-Za-z0-9_-])sk-ant-[A-Za-z0-9]{2,8}\d{0,3}-[A-Za-z0-9_-]{20,400}(?![A-Za-z0-9_-])/g,
 );
 
