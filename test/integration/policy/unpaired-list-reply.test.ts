@@ -4,8 +4,10 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { ServerResponse } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { WebSocket, WebSocketServer, type WebSocket as UpstreamSocket } from 'ws';
+import { startRecordingUpstream, type RecordedRequest } from '../../helpers/recording-upstream.ts';
 import { startTestWarden, type TestWarden } from '../../helpers/warden.ts';
 
 /**
@@ -116,5 +118,36 @@ describe('unpaired list replies (WebSocket, real ws upstream)', { timeout: 60_00
     const events = (await readFile(join(dir, 'audit.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as AuditEvent);
     const refused = events.filter((e) => e.unmapped.mcp.kind === 'response' && e.unmapped.mcp.direction === 'to_client' && e.status === 'Failure');
     assert.deepEqual(refused.map((e) => [e.unmapped.mcp.jsonrpc_id, e.status_code]), [[777, 'WARDEN_ERR_POLICY_DENIED'], [778, 'WARDEN_ERR_POLICY_DENIED'], [1000, 'WARDEN_ERR_POLICY_DENIED']]);
+  });
+});
+
+describe('unpaired list replies (Streamable HTTP, recording upstream)', { timeout: 60_000 }, () => {
+  /** Answers a tools/call with an SSE stream that first carries a tools list for an id never sent. */
+  function reply(req: RecordedRequest, res: ServerResponse): void {
+    const m = JSON.parse(req.body.toString()) as { id?: number; method?: string };
+    if (m.id === undefined) return void res.writeHead(202).end();
+    const event = (message: unknown) => `event: message\ndata: ${JSON.stringify(message)}\n\n`;
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    if (m.method === 'tools/call') res.write(event({ jsonrpc: '2.0', id: 888, result: { tools: TOOLS } }));
+    res.end(event({ jsonrpc: '2.0', id: m.id, result: m.method === 'initialize' ? { protocolVersion: '2025-11-25', capabilities: {}, serverInfo: { name: 'rec', version: '1' } } : { content: [{ type: 'text', text: 'ran' }] } }));
+  }
+
+  it('a tools list slipped into the reply stream of another request never reaches the client as a list', async () => {
+    const upstream = await startRecordingUpstream(reply);
+    const warden = await startTestWarden({ upstreams: [{ name: 'rec', url: upstream.url, transport: 'streamable-http', path: '/mcp' }], policy: { bundle: 'policies/', data: { tools: { echo: 'read', 'get-env': 'deny' } } } });
+    try {
+      const res = await fetch(warden.url('/mcp'), {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-protocol-version': '2025-11-25' },
+        body: JSON.stringify({ jsonrpc: '2.0', id: 5, method: 'tools/call', params: { name: 'echo', arguments: {} } }),
+      });
+      const text = await res.text();
+      assert.match(text, /"id":5,"result":\{"content"/, 'the real reply arrives');
+      assert.doesNotMatch(text, /get-env|"tools"/, text);
+      assert.equal(upstream.received.length, 1);
+    } finally {
+      await warden.close();
+      await upstream.close();
+    }
   });
 });
