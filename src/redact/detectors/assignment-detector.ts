@@ -9,7 +9,10 @@ export interface AssignmentSpec {
   readonly names: readonly string[];
   /** The name must not follow a letter or digit (`(?<![A-Za-z0-9])`). */
   readonly wordStart: boolean;
-  /** The pattern after the name: `["']?\s{0,4}(?:` an operator starting with `:` or `=`, `)`, the value. */
+  /**
+   * The pattern after the name: `["']?\s{0,4}(?:` an operator starting with `:` or `=`, `)`, then
+   * the value as capture group 2, last (only a lookahead may follow it): see valueRange.
+   */
   readonly rest: string;
 }
 
@@ -23,13 +26,13 @@ export interface AssignmentSpec {
  *
  * The findings are exactly those of the pattern `(NAME|…)REST` run globally: each match has one
  * operator that follows its name, candidates are tried in text order, none inside the previous
- * match. The value is capture group 2 onwards (group 1 is the name).
+ * match. Group 1 is the name, group 2 the value.
  */
 export function assignmentDetector(type: string, priority: number, spec: AssignmentSpec, refine: Refine): Detector {
   if (spec.names.some((n) => !/^[a-z_-]{0,28}[a-z]{3}$/.test(n))) throw new Error(`detector ${type}: names must be lower case, under 32 characters, and end in three letters`);
   if (!spec.rest.startsWith(OPERATOR_PREFIX)) throw new Error(`detector ${type}: rest must start with ${OPERATOR_PREFIX}`);
   const pattern = `${spec.wordStart ? '(?<![A-Za-z0-9])' : ''}(${spec.names.join('|')})${spec.rest}`;
-  const sticky = new RegExp(pattern, 'diy');
+  const sticky = new RegExp(pattern, 'iy'); // no `d`: indices cost more than the match (valueRange)
   const trie = reversedTrie(spec.names);
   return {
     type,
@@ -65,6 +68,12 @@ export function assignmentDetector(type: string, priority: number, spec: Assignm
       }
     },
   };
+}
+
+/** The range of the value (group 2), which ends where the match ends. */
+export function valueRange(m: RegExpExecArray): readonly [number, number] {
+  const end = m.index + m[0].length;
+  return [end - (m[2] as string).length, end];
 }
 
 interface TrieNode {

@@ -1,5 +1,4 @@
-import { assignmentDetector } from './assignment-detector.ts';
-import { groupRange } from './regex-detector.ts';
+import { assignmentDetector, valueRange } from './assignment-detector.ts';
 
 /** `a_b`, `a-b` and `ab`: the spellings of a two-word name (`[_-]?` in a pattern). */
 const spellings = (a: string, b: string) => [`${a}_${b}`, `${a}-${b}`, `${a}${b}`];
@@ -20,7 +19,7 @@ export const awsSecretKeyDetector = assignmentDetector(
     wordStart: false,
     rest: String.raw`["']?\s{0,4}(?:[:=]|=>)\s{0,4}["']?([A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])`,
   },
-  (m) => groupRange(m, 2),
+  valueRange,
 );
 
 /**
@@ -42,9 +41,7 @@ const DOTTED_IDENTIFIER = /^[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)+$/;
 const CODE_READ = /^(?:process\.env|os\.environ|env\.|getenv|secrets\.|vault:)/i;
 
 export const passwordAssignmentDetector = assignmentDetector('PASSWORD_ASSIGNMENT', 98, { names: CREDENTIAL_NAMES, wordStart: true, rest: VALUE }, (m) => {
-  const r = groupRange(m, 2);
-  if (r === null) return null;
-  let [start, end] = r;
+  let [start, end] = valueRange(m);
   let value = m[2] as string;
   const q = value.charCodeAt(0);
   if (q === 34 || q === 39) {

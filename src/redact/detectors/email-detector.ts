@@ -48,6 +48,7 @@ export const emailDetector: Detector = {
         e++;
       }
       while (e > at + 1 && (text.charCodeAt(e - 1) === 46 || text.charCodeAt(e - 1) === 45)) e--; // sentence dot
+      if (e - at - 1 < 4) continue; // shorter than `a.bc`: no need to slice and test it
       const domain = text.slice(at + 1, e);
       if (!/^[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}\.)+[A-Za-z]{2,24}$/.test(domain) || domain.includes('..')) continue;
       // URL userinfo (`ssh://git@host/…`) names an account on that host, not a mailbox
