@@ -34,6 +34,7 @@ export function assignmentDetector(type: string, priority: number, spec: Assignm
   const pattern = `${spec.wordStart ? '(?<![A-Za-z0-9])' : ''}(${spec.names.join('|')})${spec.rest}`;
   const sticky = new RegExp(pattern, 'iy'); // no `d`: indices cost more than the match (valueRange)
   const trie = reversedTrie(spec.names);
+  for (const n of spec.names) ENDINGS[lastThreeLetters(n, n.length)] = 1;
   return {
     type,
     priority,
@@ -100,10 +101,13 @@ function foldCase(c: number): number {
 
 const OPERATORS = Symbol('assignment operators');
 
+/** The last three letters of every name of every assignment detector (see lastThreeLetters). */
+const ENDINGS = new Uint8Array(1 << 15);
+
 /**
- * Every `:` and `=` that follows three ASCII letters (after an optional quote and at most four
- * spaces), as pairs [operator, end of those letters], in text order. Every name ends in three
- * letters, so no assignment is missed. Built once per scan and shared through the memo.
+ * Every `:` and `=` that follows (after an optional quote and at most four spaces) the last three
+ * letters of some assignment name, as pairs [operator, end of those letters], in text order.
+ * Built once per scan and shared through the memo; a few hundred in a megabyte of code.
  */
 function operatorsAfterWords(text: string, memo: ScanMemo | undefined): readonly number[] {
   const cached = memo?.get(OPERATORS) as number[] | undefined;
@@ -123,7 +127,7 @@ function operatorsAfterWords(text: string, memo: ScanMemo | undefined): readonly
     const before = text.charCodeAt(op - 1); // most operators follow a digit, a bracket, another operator…
     if (!isLetter(before) && before !== 34 && before !== 39 && !isSpace(before)) continue;
     const end = nameEnd(text, op);
-    if (end >= 3 && isLetter(text.charCodeAt(end - 1)) && isLetter(text.charCodeAt(end - 2)) && isLetter(text.charCodeAt(end - 3))) ops.push(op, end);
+    if (end >= 3 && ENDINGS[lastThreeLetters(text, end)] === 1) ops.push(op, end);
   }
   memo?.set(OPERATORS, ops);
   return ops;
@@ -136,6 +140,17 @@ function nameEnd(text: string, op: number): number {
   if (q > 0 && isSpace(text.charCodeAt(q - 1))) return -1; // more than four spaces
   const c = text.charCodeAt(q - 1);
   return c === 34 || c === 39 ? q - 1 : q;
+}
+
+/** The three letters before `end`, case-folded, as a 15-bit number; 0 if one is not an ASCII letter. */
+function lastThreeLetters(text: string, end: number): number {
+  let key = 0;
+  for (let i = end - 3; i < end; i++) {
+    const c = text.charCodeAt(i) | 0x20;
+    if (c < 97 || c > 122) return 0;
+    key = (key << 5) | (c - 96);
+  }
+  return key;
 }
 
 function isLetter(c: number): boolean {
