@@ -103,17 +103,27 @@ export const IBAN_LENGTHS: Readonly<Record<string, number>> = Object.freeze({
   SV: 28, TL: 23, TN: 24, TR: 26, UA: 29, VA: 22, VG: 24, XK: 20, YE: 30,
 });
 
-/** ISO 7064 mod 97-10 over an IBAN of upper-case letters and digits (no spaces). */
-export function ibanChecksumValid(iban: string): boolean {
-  const rearranged = iban.slice(4) + iban.slice(0, 4);
-  let rem = 0;
-  for (let i = 0; i < rearranged.length; i++) {
-    const c = rearranged.charCodeAt(i);
+/**
+ * ISO 7064 mod 97-10 over an IBAN: letters (either case) and digits, spaces skipped, in
+ * `iban[start, end)` (the whole string by default).
+ */
+export function ibanChecksumValid(iban: string, start = 0, end = iban.length): boolean {
+  // the first four characters (country, check digits) go to the end
+  let head = start;
+  for (let k = 0; k < 4 && head < end; head++) if (iban.charCodeAt(head) !== 32) k++;
+  const rem = mod97(iban, head, end, 0);
+  return rem >= 0 && mod97(iban, start, head, rem) === 1;
+}
+
+function mod97(s: string, from: number, to: number, rem: number): number {
+  for (let i = from; i < to; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 32) continue;
     if (c >= 48 && c <= 57) rem = (rem * 10 + (c - 48)) % 97;
-    else if (c >= 65 && c <= 90) rem = (rem * 100 + (c - 55)) % 97;
-    else return false;
+    else if ((c | 0x20) >= 97 && (c | 0x20) <= 122) rem = (rem * 100 + ((c | 0x20) - 87)) % 97;
+    else return -1; // not an IBAN character
   }
-  return rem === 1;
+  return rem;
 }
 
 /** US SSN: area 000, 666 and 900-999, group 00 and serial 0000 are never issued. */

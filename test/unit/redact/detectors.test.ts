@@ -85,6 +85,13 @@ describe('PII detectors', () => {
     assertClean('GB82WEST1234569876543');
   });
 
+  it('IBANs one after another are all found (the scan resumes where each IBAN ends)', () => {
+    assert.deepEqual(found('GB82 WEST 1234 5698 7654 32 DE89 3704 0044 0532 0130 00'), [
+      ['IBAN_CODE', 'GB82 WEST 1234 5698 7654 32'],
+      ['IBAN_CODE', 'DE89 3704 0044 0532 0130 00'],
+    ]);
+  });
+
   it('US SSN, not impossible ranges', () => {
     assertFinds('SSN 078-05-1121 on file', 'US_SSN', '078-05-1121');
     assertFinds('ssn: 123 45 6789', 'US_SSN', '123 45 6789');
