@@ -5,10 +5,15 @@
  *    are all written, with fsync `batched` (every 50 ms) and `always` (group commit per write).
  *    Target: >= 20,000 events/s with batched fsync.
  * 2. Audited tools/call throughput through mcp-warden (its own process, autocannon load), in one
- *    run: audit off, file sink, RELP to a real rsyslog. Target: audit on costs < 10 %.
+ *    run: audit off, file sink, RELP to a real rsyslog. Target: audit on costs < 10 %. The variants
+ *    take turns for `--rounds` rounds and the median of each is reported, so that a burst of load
+ *    from elsewhere on the machine does not land on one variant only. Also reported: the CPU time
+ *    mcp-warden spent per request (from /proc, user + system, including the sinks' shipping), which
+ *    a busy machine disturbs much less than req/s: on a CPU-bound proxy it is what sets throughput.
  *
- *   npm run bench -- audit [--events 50000] [--duration 5] [--connections 10] [--skip-proxy]
+ *   npm run bench -- audit [--events 50000] [--duration 5] [--connections 10] [--rounds 3] [--skip-proxy]
  */
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
@@ -26,6 +31,7 @@ const { values: opts } = parseArgs({
     events: { type: 'string', default: '50000' },
     duration: { type: 'string', default: '5' },
     connections: { type: 'string', default: '10' },
+    rounds: { type: 'string', default: '3' },
     'skip-proxy': { type: 'boolean', default: false },
   },
   strict: true,
@@ -56,6 +62,15 @@ async function spoolThroughput(n: number, fsync: 'batched' | 'always'): Promise<
   return { eventsPerS: n / seconds, mbPerS: bytes / seconds / 1024 / 1024, bytesPerEvent: bytes / n };
 }
 
+type Measured = LoadResult & { cpuUsPerRequest: number };
+
+/** User + system CPU seconds a process has used so far (Linux /proc; clock ticks of 10 ms). */
+function cpuSeconds(pid: number | undefined): number {
+  if (pid === undefined) return Number.NaN;
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
 async function proxyThroughput(): Promise<void> {
   const durationS = Number(opts.duration);
   const connections = Number(opts.connections);
@@ -68,33 +83,48 @@ async function proxyThroughput(): Promise<void> {
   });
   const rsyslog = rsyslogAvailable() ? await startRsyslog() : undefined;
   const dir = tempDir('warden-bench-audit-');
-  const variants: { name: string; audit: Record<string, unknown> | undefined }[] = [
-    { name: 'audit off', audit: undefined },
-    { name: 'audit: file sink', audit: { spool: { dir: join(dir, 'spool-file') }, sinks: [{ type: 'file', path: join(dir, 'audit.jsonl') }] } },
-    ...(rsyslog ? [{ name: 'audit: RELP (rsyslog)', audit: { spool: { dir: join(dir, 'spool-relp') }, sinks: [{ type: 'syslog', protocol: 'relp', port: rsyslog.ports.relp }] } }] : []),
+  const variants: { name: string; audit: (round: number) => Record<string, unknown> | undefined }[] = [
+    { name: 'audit off', audit: () => undefined },
+    { name: 'audit: file sink', audit: (r) => ({ spool: { dir: join(dir, `spool-file-${r}`) }, sinks: [{ type: 'file', path: join(dir, `audit-${r}.jsonl`) }] }) },
+    ...(rsyslog ? [{ name: 'audit: RELP (rsyslog)', audit: (r: number) => ({ spool: { dir: join(dir, `spool-relp-${r}`) }, sinks: [{ type: 'syslog', protocol: 'relp', port: rsyslog.ports.relp }] }) }] : []),
   ];
   const body = toolsCall('small');
-  const results: { name: string; load: LoadResult }[] = [];
+  const results = new Map<string, Measured[]>(variants.map((v) => [v.name, []]));
   try {
-    for (const v of variants) {
-      const warden = await startWardenProcess(`http://127.0.0.1:${port}/mcp`, v.audit ? { extra: { audit: v.audit } } : {});
-      try {
-        await checkOnce(`${warden.origin}/mcp`, body, (t) => t.includes('"result"'));
-        await loadTest(`${warden.origin}/mcp`, body, { connections, durationS: 1 }); // warm-up
-        log(`  ${v.name}: ${durationS} s × ${connections} connections…`);
-        results.push({ name: v.name, load: await loadTest(`${warden.origin}/mcp`, body, { connections, durationS }) });
-      } finally {
-        await warden.close();
+    for (let round = 1; round <= Number(opts.rounds); round++) {
+      for (const v of variants) {
+        const audit = v.audit(round);
+        const warden = await startWardenProcess(`http://127.0.0.1:${port}/mcp`, audit ? { extra: { audit } } : {});
+        try {
+          await checkOnce(`${warden.origin}/mcp`, body, (t) => t.includes('"result"'));
+          await loadTest(`${warden.origin}/mcp`, body, { connections, durationS: 1 }); // warm-up
+          const cpu0 = cpuSeconds(warden.pid);
+          const load = await loadTest(`${warden.origin}/mcp`, body, { connections, durationS });
+          await new Promise((r) => setTimeout(r, 500)); // the sinks finish shipping what the load left
+          const cpuUsPerRequest = ((cpuSeconds(warden.pid) - cpu0) / load.total) * 1e6;
+          log(`  round ${round}, ${v.name}: ${load.requestsPerSecond.toFixed(0)} req/s, ${cpuUsPerRequest.toFixed(0)} µs CPU/request (${durationS} s × ${connections} connections)`);
+          results.get(v.name)?.push({ ...load, cpuUsPerRequest });
+        } finally {
+          await warden.close();
+        }
       }
     }
   } finally {
     await rsyslog?.stop();
     await upstream.stop(5_000);
   }
-  const base = results[0]?.load.requestsPerSecond ?? 0;
-  log('\n| tools/call via mcp-warden | req/s | vs audit off | p50 ms | p99 ms | errors/non-2xx |');
-  log('|---|---|---|---|---|---|');
-  for (const r of results) log(`| ${r.name} | ${r.load.requestsPerSecond.toFixed(0)} | ${base > 0 ? `${((r.load.requestsPerSecond / base - 1) * 100).toFixed(1)} %` : '—'} | ${r.load.p50Ms} | ${r.load.p99Ms} | ${r.load.errors}/${r.load.non2xx} |`);
+  const median = (xs: readonly number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)] as number;
+  const off = results.get('audit off') ?? [];
+  const baseRps = median(off.map((m) => m.requestsPerSecond));
+  const baseCpu = median(off.map((m) => m.cpuUsPerRequest));
+  const pct = (x: number, base: number) => (base > 0 ? `${((x / base - 1) * 100).toFixed(1)} %` : '—');
+  log(`\n| tools/call via mcp-warden (median of ${opts.rounds}) | req/s | vs audit off | range req/s | CPU µs/request | vs audit off | p50 ms | p99 ms | errors/non-2xx |`);
+  log('|---|---|---|---|---|---|---|---|---|');
+  for (const [name, ms] of results) {
+    const rps = ms.map((m) => m.requestsPerSecond);
+    const cpu = median(ms.map((m) => m.cpuUsPerRequest));
+    log(`| ${name} | ${median(rps).toFixed(0)} | ${pct(median(rps), baseRps)} | ${Math.min(...rps).toFixed(0)}–${Math.max(...rps).toFixed(0)} | ${cpu.toFixed(0)} | ${pct(cpu, baseCpu)} | ${median(ms.map((m) => m.p50Ms))} | ${median(ms.map((m) => m.p99Ms))} | ${ms.reduce((a, m) => a + m.errors, 0)}/${ms.reduce((a, m) => a + m.non2xx, 0)} |`);
+  }
   if (!rsyslog) log('(RELP row missing: rsyslogd is not installed)');
 }
 

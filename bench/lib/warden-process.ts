@@ -6,6 +6,8 @@ import { answersHttp, freePort, REPO_ROOT, spawnChild, waitUntil } from '../../t
 export interface RunningWardenProcess {
   readonly origin: string;
   readonly config: Record<string, unknown>;
+  /** The mcp-warden process id (for CPU accounting from /proc). */
+  readonly pid: number | undefined;
   output(): string;
   close(): Promise<void>;
 }
@@ -45,6 +47,7 @@ export async function startWardenProcess(upstreamUrl: string, options: { extra?:
   return {
     origin: `http://127.0.0.1:${port}`,
     config,
+    pid: managed.child.pid,
     output: () => managed.output(),
     async close() {
       await managed.stop(5_000);

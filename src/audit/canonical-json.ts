@@ -1,18 +1,41 @@
 import * as crypto from 'node:crypto';
 
+/** Keys that JSON.stringify would not escape (the common case), quoted without calling it. */
+const SAFE_KEY = /^[A-Za-z0-9_@.$-]*$/;
+/** Quoted keys, cached: events repeat the same few dozen keys (bounded against arbitrary argument keys). */
+const QUOTED = new Map<string, string>();
+const QUOTED_MAX = 4096;
+
+function quoteKey(key: string): string {
+  let quoted = QUOTED.get(key);
+  if (quoted === undefined) {
+    quoted = SAFE_KEY.test(key) ? `"${key}"` : JSON.stringify(key);
+    if (QUOTED.size < QUOTED_MAX) QUOTED.set(key, quoted);
+  }
+  return quoted;
+}
+
 /**
  * Canonical JSON: object keys sorted by UTF-16 code units (as JSON.stringify would compare them),
  * no whitespace, `undefined` members dropped. The same value always gives the same bytes, so a
  * digest of it is stable across processes and verifiers (the hash chain and argument digests).
  */
-/** Keys that JSON.stringify would not escape (the common case), quoted without calling it. */
-const SAFE_KEY = /^[A-Za-z0-9_@.$-]*$/;
-
 export function canonicalJson(value: unknown): string {
-  if (value === null || typeof value !== 'object') {
-    const s = JSON.stringify(value);
-    return s === undefined ? 'null' : s;
+  switch (typeof value) {
+    case 'string':
+      return JSON.stringify(value);
+    case 'number':
+      return Number.isFinite(value) ? String(value) : 'null';
+    case 'boolean':
+      return value ? 'true' : 'false';
+    case 'object':
+      break;
+    default: {
+      const s = JSON.stringify(value);
+      return s === undefined ? 'null' : s;
+    }
   }
+  if (value === null) return 'null';
   if (Array.isArray(value)) {
     let out = '[';
     for (let i = 0; i < value.length; i++) {
@@ -22,7 +45,14 @@ export function canonicalJson(value: unknown): string {
     return `${out}]`;
   }
   const record = value as Record<string, unknown>;
-  const keys = Object.keys(record).sort();
+  const keys = Object.keys(record);
+  // Objects are often built in key order already: sort only when they are not.
+  for (let i = 1; i < keys.length; i++) {
+    if ((keys[i - 1] as string) > (keys[i] as string)) {
+      keys.sort();
+      break;
+    }
+  }
   let out = '{';
   let first = true;
   for (const key of keys) {
@@ -30,7 +60,9 @@ export function canonicalJson(value: unknown): string {
     if (member === undefined || typeof member === 'function') continue;
     if (!first) out += ',';
     first = false;
-    out += `${SAFE_KEY.test(key) ? `"${key}"` : JSON.stringify(key)}:${canonicalJson(member)}`;
+    out += quoteKey(key);
+    out += ':';
+    out += canonicalJson(member);
   }
   return `${out}}`;
 }

@@ -32,13 +32,14 @@ function severity(f: ExchangeFacts): { id: number; name: string } {
   return { id: 2, name: 'Low' };
 }
 
-function drop<T extends Record<string, unknown>>(o: T): T {
-  for (const k of Object.keys(o)) if (o[k] === undefined) delete o[k];
-  return o;
-}
-
+/**
+ * Absent facts stay in the event as undefined members rather than being deleted (delete turns an
+ * object into a slow dictionary, for every event): canonical JSON — the spooled line, which is what
+ * sinks send and what is hashed — leaves them out, and every renderer treats them as absent.
+ */
 function nonEmpty<T extends Record<string, unknown>>(o: T): T | undefined {
-  return Object.keys(o).length === 0 ? undefined : o;
+  for (const k in o) if (o[k] !== undefined) return o;
+  return undefined;
 }
 
 function userTypeId(roles: readonly string[] | undefined): number {
@@ -74,7 +75,7 @@ export function toOcsf(f: ExchangeFacts, uid: string, now: number): OcsfEvent {
     start_time: Math.round(f.startedAt),
     timezone_offset: 0,
     message: f.message,
-    metadata: drop({
+    metadata: {
       version: OCSF_VERSION,
       product: { ...PRODUCT },
       uid,
@@ -83,26 +84,26 @@ export function toOcsf(f: ExchangeFacts, uid: string, now: number): OcsfEvent {
       correlation_uid: f.decisionId,
       logged_time: Math.round(now),
       profiles: ['ai_operation'],
-    }),
+    },
     actor: {
-      user: drop({ uid: p?.id ?? 'unknown', name: p?.id ?? 'unknown', type_id: userTypeId(p?.roles) }),
+      user: { uid: p?.id ?? 'unknown', name: p?.id ?? 'unknown', type_id: userTypeId(p?.roles) },
       ...(f.userAgent !== undefined ? { app_name: f.userAgent } : {}),
     },
-    api: drop({
+    api: {
       operation,
       version: f.protocolVersion,
       service: f.upstream !== undefined ? { name: f.upstream } : undefined,
-      request: drop({ uid: requestUid, data: nonEmpty(drop({ tool: f.tool, resource_uri: f.resourceUri, prompt: f.prompt, arguments_sha256: f.argsDigest, arguments: f.args })) }),
+      request: { uid: requestUid, data: nonEmpty({ tool: f.tool, resource_uri: f.resourceUri, prompt: f.prompt, arguments_sha256: f.argsDigest, arguments: f.args }) },
       response: f.source === 'exchange' && f.messageKind !== 'notification'
-        ? drop({
+        ? {
             code: f.jsonrpcErrorCode,
             error: f.wardenCode ?? (f.jsonrpcErrorCode !== undefined ? String(f.jsonrpcErrorCode) : undefined),
             error_message: f.outcome === 'failure' ? f.statusDetail : undefined,
             message: f.responseMissing !== undefined ? `no response (${f.responseMissing})` : undefined,
-          })
+          }
         : undefined,
-    }),
-    src_endpoint: drop({ ip: f.clientIp ?? '0.0.0.0' }) as Record<string, unknown>,
+    },
+    src_endpoint: { ip: f.clientIp ?? '0.0.0.0' } as Record<string, unknown>,
     unmapped: {},
   };
   if (f.clientIp === undefined) (event.src_endpoint as Record<string, unknown>).name = 'unknown';
@@ -116,11 +117,11 @@ export function toOcsf(f: ExchangeFacts, uid: string, now: number): OcsfEvent {
   if (f.upstream !== undefined) event.dst_endpoint = { name: f.upstream, svc_name: f.upstream };
   if (f.userAgent !== undefined) event.http_request = { user_agent: f.userAgent };
   if (f.sessionId !== undefined || f.upstream !== undefined)
-    event.message_context = drop({ uid: f.sessionId, name: f.sessionId === undefined ? 'no-session' : undefined, service: { name: f.upstream ?? 'unknown' }, ai_role_id: f.tool !== undefined ? 3 : undefined });
+    event.message_context = { uid: f.sessionId, name: f.sessionId === undefined ? 'no-session' : undefined, service: { name: f.upstream ?? 'unknown' }, ai_role_id: f.tool !== undefined ? 3 : undefined };
 
   const counts = f.redaction?.counts;
-  event.unmapped = drop({
-    mcp: drop({
+  event.unmapped = {
+    mcp: {
       transport: f.transport,
       protocol_version: f.protocolVersion,
       direction: f.direction,
@@ -134,13 +135,13 @@ export function toOcsf(f: ExchangeFacts, uid: string, now: number): OcsfEvent {
       upstream: f.upstream,
       response_missing: f.responseMissing,
       late_response: f.late,
-    }),
+    },
     decision: d !== undefined
       ? { allow: d.allow, rule: d.rule, reason: d.reason, bundle_revision: d.bundleRevision, decision_id: d.decisionId }
       : f.refusedBy !== undefined ? { allow: false, refused_by: f.refusedBy, code: f.wardenCode } : undefined,
-    auth: p !== undefined ? drop({ method: p.auth, issuer: p.issuer, roles: [...p.roles] }) : undefined,
+    auth: p !== undefined ? { method: p.auth, issuer: p.issuer, roles: [...p.roles] } : undefined,
     redaction: counts !== undefined ? { counts: { ...counts }, total: Object.values(counts).reduce((a, b) => a + b, 0), paths: [...(f.redaction?.paths ?? [])] } : undefined,
-    security: f.source === 'security' ? drop({ type: f.eventCode, code: f.wardenCode, details: f.details }) : undefined,
-  }) as Record<string, unknown>;
+    security: f.source === 'security' ? { type: f.eventCode, code: f.wardenCode, details: f.details } : undefined,
+  } as Record<string, unknown>;
   return event;
 }

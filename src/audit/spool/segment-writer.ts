@@ -1,3 +1,4 @@
+import { writeSync } from 'node:fs';
 import { mkdir, open, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
@@ -123,7 +124,11 @@ export class SegmentWriter {
     const buf = Buffer.from(text);
     // No handle after a rotation that could not open the next segment: try again now.
     const fh = (this.#fh ??= await open(segmentPath(this.dir, this.#current), 'a'));
-    await fh.write(buf);
+    // A synchronous write, on purpose: an append of one batch to the page cache takes microseconds,
+    // while a write through the libuv thread pool queues behind fsyncs (ours, a file sink's) that
+    // take milliseconds on a slow disk — and every answer of the batch waits for this write.
+    // The fsync (`always`, or batched) stays asynchronous.
+    for (let done = 0; done < buf.length; ) done += writeSync(fh.fd, buf, done, buf.length - done);
     if (this.#fsyncAlways) await fh.sync();
     else this.#dirty = true;
     const info = this.#info();

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { backoffMs, retryDelayMs } from '../../../src/audit/backoff.ts';
+import { canonicalJson } from '../../../src/audit/canonical-json.ts';
 import { cefHeader, cefValue, toCef } from '../../../src/audit/render/cef.ts';
+import { renderer } from '../../../src/audit/render/render.ts';
 import { retryAfterMs } from '../../../src/audit/sinks/sink.ts';
 import { octetCounted, sdValue } from '../../../src/audit/sinks/syslog-format.ts';
 import { sampleEvent } from './spool-helpers.ts';
@@ -17,6 +19,21 @@ describe('renderers and delivery helpers', () => {
     assert.equal(line.split('\n').length, 1);
     assert.match(line, /\|pipe \\\| and = sign\|/);
     assert.match(line, / cs1=evil\\=tool\\nnext /);
+  });
+
+  it('an event renders the same from memory (absent facts as undefined members) and from its spooled line', () => {
+    // Sinks that keep up render the in-memory event; after a restart they render the parsed line.
+    const e = sampleEvent();
+    const line = canonicalJson(e);
+    assert.ok(!line.includes('undefined'));
+    for (const format of ['ocsf', 'ecs', 'cef'] as const) {
+      const render = renderer(format);
+      const fromMemory = render({ seq: 1, line, event: e, after: { segment: 1, offset: 0, seq: 1 } });
+      const fromDisk = render({ seq: 1, line, event: JSON.parse(line) as typeof e, after: { segment: 1, offset: 0, seq: 1 } });
+      // ECS is JSON whose nested key order follows the object (memory: insertion order; disk: sorted).
+      if (format === 'ecs') assert.deepEqual(JSON.parse(fromMemory), JSON.parse(fromDisk));
+      else assert.equal(fromMemory, fromDisk, format);
+    }
   });
 
   it('RFC 5424 SD-PARAM values escape " \\ ] and octet counting counts bytes, not characters', () => {
