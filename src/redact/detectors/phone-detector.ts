@@ -22,6 +22,8 @@ const NANP = /^(?:(?:\+ ?1|001|1)[ .-]?)?(?:\([2-9]\d{2}\)[ .-]?|[2-9]\d{2}[ .-]
 const DATE_LIKE = /^(?:\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}$|\d{1,2}[-/.]\d{4}$|\d{4}[-/.]\d{1,2}$)/;
 const CONTEXT_BEFORE = /(?:phone|tel|telephone|mobile|mob|cell|cellphone|fax|desk|office|landline|hotline|whatsapp|sms|call|calls|called|calling|dial|ring|reach|reached|contact|answering|messages?|registered|ph|tlf|tél|telefon|numéro|número)\b[^\n]{0,30}$/i;
 const CONTEXT_BEFORE_LINE = /(?:phone|tel|mobile|mob|cell|fax|desk|office|contact)\s*[:#.]?\s*$/i;
+/** Either of the two above, in one pass over the window (most candidates have no context). */
+const CONTEXT_BEFORE_ANY = new RegExp(`${CONTEXT_BEFORE.source}|${CONTEXT_BEFORE_LINE.source}`, 'i');
 const CONTEXT_AFTER = /^[\s\-,;:()\\]{0,3}(?:phone|tel|mobile|mob|cell|fax|desk|office|home|work)\b/i;
 const EXTENSION = /^ ?(?:x|ext\.?|extension|#) ?\d{1,6}/i;
 
@@ -100,7 +102,7 @@ function oneRepeatedDigit(run: string): boolean {
 
 function hasContext(text: string, start: number, end: number): boolean {
   const before = text.slice(Math.max(0, start - 40), start);
-  if (CONTEXT_BEFORE.test(before) || CONTEXT_BEFORE_LINE.test(before)) return true;
+  if (CONTEXT_BEFORE_ANY.test(before)) return true;
   return CONTEXT_AFTER.test(text.slice(end, end + 16));
 }
 
@@ -132,7 +134,8 @@ export const phoneDetector: Detector = {
       const run = text.slice(start, end);
       if (mayBeDate(run) && DATE_LIKE.test(run)) continue;
       const ext = extStart && mayBeExtension(text, end) ? EXTENSION.exec(text.slice(end, end + 12)) : null;
-      const strong = (run.startsWith('+') && digits >= 8) || NANP.test(run);
+      // NANP needs separators: a run of bare digits never matches it
+      const strong = (run.startsWith('+') && digits >= 8) || (run.length > digits && NANP.test(run));
       if (!strong) {
         if (digits > 13) continue;
         if (oneRepeatedDigit(run)) continue; // 000 0000

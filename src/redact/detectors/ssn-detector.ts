@@ -37,6 +37,7 @@ export const ssnDetector: Detector = {
       const serial = digitsAt(text, start + (printed ? 7 : 5), 4);
       if (!ssnNumbersValid(area, group, serial)) continue;
       if (!printed) {
+        if (!letterBefore(text, start)) continue;
         SSN_CONTEXT.lastIndex = start;
         if (!SSN_CONTEXT.test(text)) continue;
       }
@@ -44,6 +45,19 @@ export const ssnDetector: Detector = {
     }
   },
 };
+
+/**
+ * A necessary condition for SSN_CONTEXT, checked first because most bare nine-digit numbers have
+ * no word before them: a letter or `#` within reach, before any digit, `,`, `;` or line break.
+ */
+function letterBefore(text: string, start: number): boolean {
+  for (let i = start - 1; i >= 0 && i >= start - 26; i--) {
+    const c = text.charCodeAt(i);
+    if ((c >= 48 && c <= 57) || c === 10 || c === 44 || c === 59) return false;
+    if (((c | 0x20) >= 97 && (c | 0x20) <= 122) || c === 35) return true;
+  }
+  return false;
+}
 
 function digitsAt(text: string, at: number, n: number): number {
   let v = 0;
