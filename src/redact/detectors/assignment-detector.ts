@@ -1,4 +1,5 @@
 import type { Detector, Finding, ScanMemo } from '../finding.ts';
+import { isSpace } from './char-class.ts';
 import type { Refine } from './regex-detector.ts';
 
 /** The part of the pattern every assignment has between its name and its value. */
@@ -159,11 +160,4 @@ function isLetter(c: number): boolean {
 
 function isAlphanumeric(c: number): boolean {
   return (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
-}
-
-/** The characters of the regex class `\s`. */
-function isSpace(c: number): boolean {
-  if (c <= 32) return c === 32 || (c >= 9 && c <= 13);
-  if (c < 160) return false;
-  return c === 160 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000 || c === 0xfeff;
 }

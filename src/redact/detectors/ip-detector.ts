@@ -1,4 +1,5 @@
 import type { Detector, Finding } from '../finding.ts';
+import { isSpace } from './char-class.ts';
 import { ipv6Valid } from './ipv6-syntax.ts';
 import { regexDetector } from './regex-detector.ts';
 
@@ -16,8 +17,20 @@ const VERSION_CONTEXT = /(?:(?:version|ver\.?|v|release|build|assembly)[\s:=]{0,
  */
 const NON_IDENTIFYING_V4 = /^(?:127\.|0\.0\.0\.0$|255\.255\.255\.255$)/;
 
+/**
+ * A necessary condition for VERSION_CONTEXT, checked before slicing: a letter or `.` before at most
+ * three of `\s:=`, or a `/` right before the address. Most addresses stop here.
+ */
+function mayFollowVersionWord(text: string, at: number): boolean {
+  let i = at - 1;
+  while (i >= 0 && at - i <= 3 && (isSpace(text.charCodeAt(i)) || text.charCodeAt(i) === 58 || text.charCodeAt(i) === 61)) i--;
+  const c = text.charCodeAt(i);
+  return ((c | 0x20) >= 97 && (c | 0x20) <= 122) || c === 46 || (c === 47 && i === at - 1);
+}
+
 const ipv4Detector = regexDetector('IP_ADDRESS', 50, IPV4, (m, text) => {
   if (NON_IDENTIFYING_V4.test(m[0])) return null;
+  if (!mayFollowVersionWord(text, m.index)) return [m.index, m.index + m[0].length];
   const before = text.slice(Math.max(0, m.index - 12), m.index);
   return VERSION_CONTEXT.test(before) ? null : [m.index, m.index + m[0].length];
 });
