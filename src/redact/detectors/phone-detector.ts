@@ -89,15 +89,22 @@ function mayBeExtension(text: string, end: number): boolean {
   return c === 120 || c === 88 || c === 101 || c === 69 || c === 35;
 }
 
-function oneRepeatedDigit(run: string): boolean {
+function oneRepeatedDigit(text: string, start: number, end: number): boolean {
   let first = -1;
-  for (let i = 0; i < run.length; i++) {
-    const c = run.charCodeAt(i);
+  for (let i = start; i < end; i++) {
+    const c = text.charCodeAt(i);
     if (!isDigit(c)) continue;
     if (first === -1) first = c;
     else if (c !== first) return false;
   }
   return true;
+}
+
+/** Where the anchor that ends at `end` starts: its seventh digit counted backwards. */
+function anchorStart(text: string, end: number): number {
+  let i = end;
+  for (let digits = 0; digits < 7; ) if (isDigit(text.charCodeAt(--i))) digits++;
+  return i;
 }
 
 function hasContext(text: string, start: number, end: number): boolean {
@@ -112,9 +119,10 @@ export const phoneDetector: Detector = {
   scan(text: string, out: Finding[]): void {
     const re = START;
     re.lastIndex = 0;
-    let m: RegExpExecArray | null;
-    while ((m = re.exec(text)) !== null) {
-      let start = m.index;
+    // test(), not exec(): no match array per anchor. The anchor holds exactly seven digits, so
+    // its start is the seventh digit counted back from its end.
+    while (re.test(text)) {
+      let start = anchorStart(text, re.lastIndex);
       // the anchor starts at a digit: take in a leading `(` or `+` / `+ ` of the same number
       const p1 = text.charCodeAt(start - 1);
       if (p1 === 40) start--;
@@ -131,14 +139,15 @@ export const phoneDetector: Detector = {
       if (next === 46 && isDigit(text.charCodeAt(end + 1))) continue;
       const digits = runDigits;
       if (digits > 15) continue;
-      const run = text.slice(start, end);
-      if (mayBeDate(run) && DATE_LIKE.test(run)) continue;
+      // A run of bare digits is no date and no NANP form (both need separators): no slice for it.
+      const bare = end - start === digits;
+      const run = bare ? '' : text.slice(start, end);
+      if (!bare && mayBeDate(run) && DATE_LIKE.test(run)) continue;
       const ext = extStart && mayBeExtension(text, end) ? EXTENSION.exec(text.slice(end, end + 12)) : null;
-      // NANP needs separators: a run of bare digits never matches it
-      const strong = (run.startsWith('+') && digits >= 8) || (run.length > digits && NANP.test(run));
+      const strong = !bare && ((run.startsWith('+') && digits >= 8) || NANP.test(run));
       if (!strong) {
         if (digits > 13) continue;
-        if (oneRepeatedDigit(run)) continue; // 000 0000
+        if (oneRepeatedDigit(text, start, end)) continue; // 000 0000
         if (!hasContext(text, start, end + (ext === null ? 0 : ext[0].length))) continue;
       }
       if (ext !== null) end += ext[0].length;
