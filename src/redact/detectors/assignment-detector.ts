@@ -35,7 +35,10 @@ export function assignmentDetector(type: string, priority: number, spec: Assignm
   const pattern = `${spec.wordStart ? '(?<![A-Za-z0-9])' : ''}(${spec.names.join('|')})${spec.rest}`;
   const sticky = new RegExp(pattern, 'iy'); // no `d`: indices cost more than the match (valueRange)
   const trie = reversedTrie(spec.names);
-  for (const n of spec.names) ENDINGS[lastThreeLetters(n, n.length)] = 1;
+  for (const n of spec.names) {
+    const key = lastThreeLetters(n, n.length);
+    ENDINGS[key] = (ENDINGS[key] as number) | (n.length === 3 ? ANY_BEFORE : 1 << nameSymbol(n.charCodeAt(n.length - 4)));
+  }
   return {
     type,
     priority,
@@ -102,8 +105,20 @@ function foldCase(c: number): number {
 
 const OPERATORS = Symbol('assignment operators');
 
-/** The last three letters of every name of every assignment detector (see lastThreeLetters). */
-const ENDINGS = new Uint8Array(1 << 15);
+/**
+ * For the last three letters of every name of every assignment detector (see lastThreeLetters):
+ * a bit set of the characters (nameSymbol) that come before them in some name, or ANY_BEFORE for
+ * a three-letter name. `key=` passes the letters but not the fourth character.
+ */
+const ENDINGS = new Uint32Array(1 << 15);
+const ANY_BEFORE = 1 << 31;
+
+/** Name characters as bit numbers: a-z 1-26 (either case), `_` 27, `-` 28; anything else 0. */
+function nameSymbol(c: number): number {
+  const l = c | 0x20;
+  if (l >= 97 && l <= 122) return l - 96;
+  return c === 95 ? 27 : c === 45 ? 28 : 0;
+}
 
 /**
  * Every `:` and `=` that follows (after an optional quote and at most four spaces) the last three
@@ -128,7 +143,11 @@ function operatorsAfterWords(text: string, memo: ScanMemo | undefined): readonly
     const before = text.charCodeAt(op - 1); // most operators follow a digit, a bracket, another operator…
     if (!isLetter(before) && before !== 34 && before !== 39 && !isSpace(before)) continue;
     const end = nameEnd(text, op);
-    if (end >= 3 && ENDINGS[lastThreeLetters(text, end)] === 1) ops.push(op, end);
+    if (end < 3) continue;
+    const allowed = ENDINGS[lastThreeLetters(text, end)] as number;
+    if (allowed === 0) continue;
+    const fourth = nameSymbol(text.charCodeAt(end - 4));
+    if ((allowed & ANY_BEFORE) !== 0 || (fourth !== 0 && (allowed & (1 << fourth)) !== 0)) ops.push(op, end);
   }
   memo?.set(OPERATORS, ops);
   return ops;
