@@ -10,11 +10,16 @@ import { IBAN_LENGTHS, ibanChecksumValid } from './checksums.ts';
  */
 const IBAN = /(?<![A-Za-z0-9])[A-Za-z]{2}\d{2}(?: ?[A-Za-z0-9]){11,30}/g;
 
+/** IBAN_LENGTHS by the two letters of the country code, as (A-Z index) * 26 + (A-Z index); 0 if none. */
+const LENGTH_BY_COUNTRY = new Uint8Array(26 * 26);
+for (const [country, length] of Object.entries(IBAN_LENGTHS)) LENGTH_BY_COUNTRY[(country.charCodeAt(0) - 65) * 26 + country.charCodeAt(1) - 65] = length;
+
 /** One pass over the candidate, no strings built: this runs for every candidate in the text. */
 function ibanAt(m: RegExpExecArray, text: string): readonly [number, number] | null {
   const raw = m[0];
-  const want = IBAN_LENGTHS[raw.slice(0, 2).toUpperCase()];
-  if (want === undefined) return null;
+  // the regex guarantees two ASCII letters: fold to upper case
+  const want = LENGTH_BY_COUNTRY[((raw.charCodeAt(0) & 0xdf) - 65) * 26 + (raw.charCodeAt(1) & 0xdf) - 65] as number;
+  if (want === 0) return null;
   // Lower case is accepted only when the whole IBAN is (a mixed-case run is an identifier).
   let n = 0;
   let end = m.index;

@@ -43,17 +43,25 @@ const ipv4Detector = regexDetector('IP_ADDRESS', 50, IPV4, (m, text) => {
  */
 const MAX_V6 = 45;
 
-/** [start, end) of the first anchor at or after `from`, or undefined. */
-function nextAnchor(text: string, from: number): readonly [number, number] | undefined {
+let anchorEnd = 0; // set by nextAnchor (saves a [start, end] pair per candidate)
+
+/** Start of the first anchor at or after `from` (its end in anchorEnd), or -1. */
+function nextAnchor(text: string, from: number): number {
   for (let c = text.indexOf(':', from); c !== -1; c = text.indexOf(':', c + 1)) {
     if (c - 1 >= from && isHex(text.charCodeAt(c - 1))) {
       let k = c + 1;
       while (k < text.length && k - c <= 5 && isHex(text.charCodeAt(k))) k++;
-      if (k - c - 1 <= 4 && text.charCodeAt(k) === 58) return [c - 1, k + 1]; // h:hhhh:
+      if (k - c - 1 <= 4 && text.charCodeAt(k) === 58) {
+        anchorEnd = k + 1; // h:hhhh:
+        return c - 1;
+      }
     }
-    if (text.charCodeAt(c + 1) === 58) return [c, c + 2]; // ::
+    if (text.charCodeAt(c + 1) === 58) {
+      anchorEnd = c + 2; // ::
+      return c;
+    }
   }
-  return undefined;
+  return -1;
 }
 
 function isV6Char(c: number): boolean {
@@ -75,11 +83,11 @@ const ipv6Detector: Detector = {
   priority: 50,
   scan(text: string, out: Finding[]): void {
     let walked = 0; // where the last candidate ended: walking back past it finds only rejects again
-    for (let m = nextAnchor(text, 0); m !== undefined; m = nextAnchor(text, walked)) {
-      let start = m[0];
+    for (let anchor = nextAnchor(text, 0); anchor !== -1; anchor = nextAnchor(text, walked)) {
+      let start = anchor;
       const floor = Math.max(walked, start - MAX_V6);
       while (start > floor && isV6Char(text.charCodeAt(start - 1)) && text.charCodeAt(start - 1) !== 46) start--;
-      let end = m[1];
+      let end = anchorEnd;
       const ceil = Math.min(text.length, start + MAX_V6 + 1);
       while (end < ceil && isV6Char(text.charCodeAt(end))) end++;
       walked = end;
