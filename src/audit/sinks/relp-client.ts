@@ -29,6 +29,7 @@ export class RelpError extends Error {
 export class RelpConnection {
   readonly #socket: Socket;
   readonly #window: number;
+  #corked = false;
   readonly #timeoutMs: number;
   readonly #waiting = new Map<number, Waiting>();
   readonly #slotWaiters: (() => void)[] = [];
@@ -126,6 +127,15 @@ export class RelpConnection {
           reject(e);
         },
       });
+      // Frames written in one tick (a batch fills the window at once) go out in one write, not one each.
+      if (!this.#corked) {
+        this.#corked = true;
+        this.#socket.cork();
+        process.nextTick(() => {
+          this.#corked = false;
+          this.#socket.uncork();
+        });
+      }
       this.#socket.write(frame);
     });
   }
