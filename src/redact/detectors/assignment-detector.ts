@@ -57,8 +57,8 @@ export function assignmentDetector(type: string, priority: number, spec: Assignm
           if (node?.name === true) lengths |= 1 << (end - i);
         }
         // Longest name first: the earliest start, as a global regex would find it.
-        for (let len = 31; lengths !== 0 && len > 0; len--) {
-          if ((lengths & (1 << len)) === 0) continue;
+        while (lengths !== 0) {
+          const len = 31 - Math.clz32(lengths); // the longest remaining
           lengths ^= 1 << len;
           const s = end - len;
           if (s < resume || (spec.wordStart && s > 0 && isAlphanumeric(text.charCodeAt(s - 1)))) continue;
