@@ -4,7 +4,11 @@
  * 1. Spool append throughput, in process: N events appended as fast as the caller can, until they
  *    are all written, with fsync `batched` (every 50 ms) and `always` (group commit per write).
  *    Target: >= 20,000 events/s with batched fsync.
- * 2. Audited tools/call throughput through mcp-warden (its own process, autocannon load), in one
+ * 2. Audit CPU per exchange, in process: a request and its response through a real Pipeline
+ *    observed by audit (event building, canonical JSON, hash chain, spool write, and the sink's
+ *    shipping), minus the same without audit. One process and no network, so a busy machine
+ *    disturbs it far less than the proxy figures below.
+ * 3. Audited tools/call throughput through mcp-warden (its own process, autocannon load), in one
  *    run: audit off, file sink, RELP to a real rsyslog. Target: audit on costs < 10 %. The variants
  *    take turns for `--rounds` rounds and the median of each is reported, so that a burst of load
  *    from elsewhere on the machine does not land on one variant only. Also reported: the CPU time
@@ -17,12 +21,18 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
+import { auditConfigSchema } from '../src/audit/audit-config.ts';
+import { createAudit } from '../src/audit/create-audit.ts';
 import { toOcsf, type OcsfEvent } from '../src/audit/ocsf-event.ts';
+import type { Sink } from '../src/audit/sinks/sink.ts';
 import { Spool } from '../src/audit/spool/spool.ts';
 import { REPO_ROOT, spawnChild, waitUntil, type ManagedChild } from '../test/helpers/child-process.ts';
 import { rsyslogAvailable, startRsyslog } from '../test/helpers/rsyslog.ts';
 import { tempDir } from '../test/unit/audit/spool-helpers.ts';
-import { ALICE } from '../test/unit/audit/contexts.ts';
+import { DECISION_NOTE } from '../src/pipeline/decision.ts';
+import { Pipeline } from '../src/pipeline/pipeline.ts';
+import { PASS, type Stage } from '../src/pipeline/stage.ts';
+import { ALICE, connection, ctxFor, decision } from '../test/unit/audit/contexts.ts';
 import { checkOnce, loadTest, toolsCall, type LoadResult } from './lib/measure.ts';
 import { startWardenProcess } from './lib/warden-process.ts';
 
@@ -128,7 +138,51 @@ async function proxyThroughput(): Promise<void> {
   if (!rsyslog) log('(RELP row missing: rsyslogd is not installed)');
 }
 
+const allowEcho: Stage = { name: 'policy', directions: ['to_server'], process: (ctx) => (ctx.notes.set(DECISION_NOTE, decision({ decisionId: ctx.decisionId })), PASS) };
+
+/** CPU µs per exchange (20 in flight at a time) with the given sinks, or with audit off. */
+async function exchangeCost(n: number, sink: 'off' | 'none' | 'file'): Promise<number> {
+  const dir = tempDir('warden-bench-exchange-');
+  const noop: Sink = { name: 'noop', type: 'noop', send: async () => {}, close: async () => {} };
+  const audit =
+    sink === 'off'
+      ? undefined
+      : await createAudit({ config: auditConfigSchema.parse({ spool: { dir: join(dir, 'spool') }, sinks: sink === 'file' ? [{ type: 'file', path: join(dir, 'audit.jsonl') }] : [] }), logger: pino({ level: 'silent' }), baseDir: dir, replicaId: 'bench', ...(sink === 'none' ? { extraSinks: [noop] } : {}) });
+  const pipeline = new Pipeline({ toServer: [allowEcho], toClient: [] }, audit ? [audit.observer] : []);
+  const conn = connection();
+  const one = async (i: number) => {
+    const req = ctxFor({ jsonrpc: '2.0', id: i, method: 'tools/call', params: { name: 'echo', arguments: { message: `m${i}` } } }, 'to_server', conn);
+    await pipeline.run(req);
+    await pipeline.run(ctxFor({ jsonrpc: '2.0', id: i, result: { content: [{ type: 'text', text: `m${i}` }] } }, 'to_client', conn, req));
+  };
+  const settle = async () => {
+    if (audit?.spool === undefined) return;
+    await audit.spool.drain();
+    for (const s of audit.shippers) await s.waitFor(audit.spool.lastSeq, 30_000);
+  };
+  const go = async (count: number) => {
+    for (let i = 0; i < count; i += 20) await Promise.all(Array.from({ length: 20 }, (_, k) => one(i + k)));
+    await settle();
+  };
+  await go(2000); // warm-up
+  const cpu0 = process.cpuUsage();
+  await go(n);
+  const cpu = process.cpuUsage(cpu0);
+  await audit?.close();
+  return (cpu.user + cpu.system) / n;
+}
+
 const n = Number(opts.events);
+log(`audit CPU per exchange (request + response), in process, ${n / 2} exchanges, µs:`);
+log('| audit | µs/exchange | audit cost µs |');
+log('|---|---|---|');
+const offCost = await exchangeCost(n / 2, 'off');
+log(`| off | ${offCost.toFixed(1)} | — |`);
+for (const sink of ['none', 'file'] as const) {
+  const cost = await exchangeCost(n / 2, sink);
+  log(`| spool + ${sink === 'none' ? 'a sink that does nothing' : 'file sink'} | ${cost.toFixed(1)} | ${(cost - offCost).toFixed(1)} |`);
+}
+
 log(`spool append, ${n} events:`);
 log('| fsync | events/s | MB/s | bytes/event |');
 log('|---|---|---|---|');
