@@ -33,7 +33,7 @@ export class Scanner {
       this.#memo.clear();
     }
     if (found.length <= 1) return found;
-    found.sort((a, b) => a.start - b.start || b.end - a.end);
+    if (!inTextOrder(found)) found.sort(textOrder); // one detector's findings usually already are
     const kept: Finding[] = [];
     for (const f of found) {
       const last = kept[kept.length - 1];
@@ -58,4 +58,14 @@ export class Scanner {
     if (pa !== pb) return pa > pb;
     return a.end - a.start > b.end - b.start;
   }
+}
+
+/** By start, then longest first. */
+function textOrder(a: Finding, b: Finding): number {
+  return a.start - b.start || b.end - a.end;
+}
+
+function inTextOrder(found: readonly Finding[]): boolean {
+  for (let i = 1; i < found.length; i++) if (textOrder(found[i - 1] as Finding, found[i] as Finding) > 0) return false;
+  return true;
 }
