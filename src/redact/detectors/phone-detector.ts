@@ -13,11 +13,9 @@ import type { Detector, Finding } from '../finding.ts';
 /**
  * Anchor: seven digits, each pair at most two separator characters apart (a phone number has at
  * least seven). Most numbers in tool output never get this far. The separator class and `\d` are
- * disjoint, so the pattern cannot backtrack more than a constant. Not right after a digit: such a
- * candidate would be refused as inside a longer token anyway, and trying every digit of a long
- * number again costs more than the rest of the scan.
+ * disjoint, so the pattern cannot backtrack more than a constant.
  */
-const START = /(?<!\d)\d(?:[ ().\-/]{0,2}\d){6}/g;
+const START = /\d(?:[ ().\-/]{0,2}\d){6}/g;
 const MAX_RUN = 32;
 
 const NANP = /^(?:(?:\+ ?1|001|1)[ .-]?)?(?:\([2-9]\d{2}\)[ .-]?|[2-9]\d{2}[ .-])\d{3}[ .-]\d{4}$/;
