@@ -89,6 +89,8 @@ const spoolSchema = z
     full_policy: z.enum(['block', 'drop_oldest']).default('block'),
     fsync: z.enum(['always', 'batched']).default('batched'),
     fsync_interval_ms: z.number().int().positive().default(50),
+    /** How long an answer may wait for its event to reach the spool file before it is refused (503). */
+    write_timeout_ms: z.number().int().positive().default(5_000),
     /** Acknowledged segments are kept this long (for `audit verify`) before deletion. */
     retention_ms: z.number().int().min(0).default(0),
   })

@@ -10,6 +10,7 @@ import { sinkName, type AuditConfig } from './audit-config.ts';
 import { auditErrors } from './audit-metrics.ts';
 import type { ExchangeFacts } from './audit-facts.ts';
 import { loadSigningKey } from './chain.ts';
+import { boundedWrite } from './bounded-write.ts';
 import { ExchangeTracker } from './exchange-tracker.ts';
 import { toOcsf } from './ocsf-event.ts';
 import { SecurityEventPort } from './security-events.ts';
@@ -89,6 +90,13 @@ export async function createAudit(deps: AuditDeps): Promise<Audit> {
     log.error({ err }, 'audit: could not build an event');
   };
   const tracker = new ExchangeTracker({ arguments: config.arguments, maxPending: config.pending.max, timeoutMs: config.pending.timeout_ms, emit, onError });
+  // What the pipeline waits on is bounded; the tracker's own (unawaited) writes are not.
+  const observer: PipelineObserver = {
+    onOutcome: (ctx, outcome) => {
+      const written = tracker.onOutcome(ctx, outcome);
+      return written === undefined ? undefined : boundedWrite(written, s.write_timeout_ms);
+    },
+  };
   const port = new SecurityEventPort(emit, onError);
   const shippers = sinks.map((sink, i) => {
     const cfg = config.sinks[i];
@@ -100,7 +108,7 @@ export async function createAudit(deps: AuditDeps): Promise<Audit> {
   let closed = false;
   return {
     port,
-    observer: tracker,
+    observer,
     admission: () => spool.admission(),
     readiness: () => spool.readiness(),
     spool,

@@ -63,6 +63,7 @@ export const ERRORS = {
 
   // --- Audit ---
   WARDEN_ERR_AUDIT_SPOOL_FULL: { jsonrpcCode: -32005, httpStatus: 503, message: 'Service Unavailable: audit spool is full' },
+  WARDEN_ERR_AUDIT_UNAVAILABLE: { jsonrpcCode: -32005, httpStatus: 503, message: 'Service Unavailable: the audit event could not be recorded' },
 
   // --- Internal ---
   WARDEN_ERR_INTERNAL_ERROR: { jsonrpcCode: -32603, httpStatus: 500, message: 'Internal error' },

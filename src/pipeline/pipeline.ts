@@ -65,7 +65,16 @@ export class Pipeline {
           // An observer failing must never change what happens to the message; audit counts its own failures.
         }
       }
-      if (settled !== undefined) await settled.catch(() => {});
+      if (settled !== undefined) {
+        try {
+          await settled;
+        } catch (err) {
+          // The outcome could not be recorded (audit's bounded wait for its spool write): it is
+          // not released. Fail closed, as with a stage that throws.
+          const error = isWardenError(err) ? err : new WardenError('WARDEN_ERR_INTERNAL_ERROR', { detail: `observer failed: ${String(err)}`, cause: err });
+          return { action: 'reject', error, stage: 'audit' };
+        }
+      }
     }
     return outcome;
   }

@@ -79,4 +79,18 @@ describe('Pipeline', () => {
     assert.equal(outcome.action, 'forward');
     assert.equal(seen.length, 1);
   });
+
+  it('waits for an observer that returns a promise, and refuses the message if that promise rejects', async () => {
+    let written = false;
+    const waits = new Pipeline({ toServer: [], toClient: [] }, [{ onOutcome: () => new Promise<void>((r) => setTimeout(() => ((written = true), r()), 20)) }]);
+    assert.equal((await waits.run(context())).action, 'forward');
+    assert.equal(written, true, 'released only after the observer settled');
+
+    const unavailable = new WardenError('WARDEN_ERR_AUDIT_UNAVAILABLE');
+    const fails = new Pipeline({ toServer: [], toClient: [] }, [{ onOutcome: () => Promise.reject(unavailable) }]);
+    const outcome = await fails.run(context());
+    assert.equal(outcome.action, 'reject');
+    assert.equal(outcome.action === 'reject' && outcome.error, unavailable);
+    assert.equal(outcome.action === 'reject' && outcome.stage, 'audit');
+  });
 });
