@@ -55,25 +55,37 @@ export class Pipeline {
       }
       if (outcome.action === 'forward') outcome = { action: 'forward', message: ctx.message, mutated };
     }
-    if (this.#observers !== null) {
-      let settled: Promise<unknown> | undefined;
-      for (const observer of this.#observers) {
-        try {
-          const pending = observer.onOutcome(ctx, outcome);
-          if (pending !== undefined) settled = settled === undefined ? pending : Promise.all([settled, pending]);
-        } catch {
-          // An observer failing must never change what happens to the message; audit counts its own failures.
-        }
+    return this.#observed(ctx, outcome);
+  }
+
+  /**
+   * A message refused before the stages could run (e.g. a request reusing a pending id): the
+   * observers see it like any other refusal, so it is audited and counted.
+   */
+  refuse(ctx: MessageContext, error: WardenError, stage: string): Promise<PipelineOutcome> {
+    return this.#observed(ctx, { action: 'reject', error, stage });
+  }
+
+  /** Tells every observer; the outcome takes effect once what they returned has settled. */
+  async #observed(ctx: MessageContext, outcome: PipelineOutcome): Promise<PipelineOutcome> {
+    if (this.#observers === null) return outcome;
+    let settled: Promise<unknown> | undefined;
+    for (const observer of this.#observers) {
+      try {
+        const pending = observer.onOutcome(ctx, outcome);
+        if (pending !== undefined) settled = settled === undefined ? pending : Promise.all([settled, pending]);
+      } catch {
+        // An observer failing must never change what happens to the message; audit counts its own failures.
       }
-      if (settled !== undefined) {
-        try {
-          await settled;
-        } catch (err) {
-          // The outcome could not be recorded (audit's bounded wait for its spool write): it is
-          // not released. Fail closed, as with a stage that throws.
-          const error = isWardenError(err) ? err : new WardenError('WARDEN_ERR_INTERNAL_ERROR', { detail: `observer failed: ${String(err)}`, cause: err });
-          return { action: 'reject', error, stage: 'audit' };
-        }
+    }
+    if (settled !== undefined) {
+      try {
+        await settled;
+      } catch (err) {
+        // The outcome could not be recorded (audit's bounded wait for its spool write): it is
+        // not released. Fail closed, as with a stage that throws.
+        const error = isWardenError(err) ? err : new WardenError('WARDEN_ERR_INTERNAL_ERROR', { detail: `observer failed: ${String(err)}`, cause: err });
+        return { action: 'reject', error, stage: 'audit' };
       }
     }
     return outcome;

@@ -101,7 +101,7 @@ export class MessageProcessor {
     // tools/list reply taken for a ping's, escaping list filtering): refused before the pipeline.
     const duplicate = !isResponse && ctx.summary.kind === 'request' && ctx.summary.id != null && correlator.has(direction, ctx.summary.id);
     const outcome: PipelineOutcome = duplicate
-      ? { action: 'reject', error: new WardenError('WARDEN_ERR_JSONRPC_DUPLICATE_ID', { detail: `id ${String(ctx.summary.id)}` }), stage: 'correlation' }
+      ? await this.#pipeline.refuse(ctx, new WardenError('WARDEN_ERR_JSONRPC_DUPLICATE_ID', { detail: `id ${String(ctx.summary.id)}` }), 'correlation')
       : await this.#pipeline.run(ctx);
     const end = performance.now();
     pipelineSeconds.observe({ direction }, (end - start) / 1000);
