@@ -37,7 +37,10 @@ export async function startWardenProcess(upstreamUrl: string, options: { extra?:
   };
   const file = join(dir, 'warden.json');
   writeFileSync(file, JSON.stringify(config, null, 2));
-  const managed = spawnChild('mcp-warden', process.execPath, ['--import', 'tsx', CLI, 'serve', '--config', file], { env: { ...process.env, NODE_ENV: 'production' } });
+  // WARDEN_BENCH_CPU_PROF=<dir>: a V8 CPU profile of each mcp-warden process (written on its graceful exit).
+  const profile = process.env.WARDEN_BENCH_CPU_PROF;
+  const nodeArgs = profile === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profile}`];
+  const managed = spawnChild('mcp-warden', process.execPath, [...nodeArgs, '--import', 'tsx', CLI, 'serve', '--config', file], { env: { ...process.env, NODE_ENV: 'production' } });
   try {
     await waitUntil(managed, () => answersHttp(`http://127.0.0.1:${port}/healthz`), 30_000);
   } catch (err) {
