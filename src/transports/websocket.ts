@@ -125,9 +125,6 @@ export class WebSocketHandler {
     };
     const cancelExpiry = endAtExpiry(principal, () => closeBoth(1008, 'credential expired'));
 
-    // Strict ordering per direction: each frame waits for the one before it.
-    let toServerChain = Promise.resolve();
-    let toClientChain = Promise.resolve();
     // A bug in relaying must close the connection (fail closed), never crash the process or
     // leave the chain rejected so that later frames silently stop flowing.
     const failed = (err: unknown) => {
@@ -136,24 +133,22 @@ export class WebSocketHandler {
     };
     // Up to four messages of the largest size may be held per direction before the sender waits.
     const highWater = 4 * this.#route.maxMessageBytes;
-    const toServerFlow = new WebSocketFlow(client, highWater, { upstream: this.#route.upstream.name, direction: 'to_server' });
-    const toClientFlow = new WebSocketFlow(upstream, highWater, { upstream: this.#route.upstream.name, direction: 'to_client' });
-    client.on('message', (data, isBinary) => {
-      const size = byteLength(data);
-      toServerFlow.hold(size);
-      toServerChain = toServerChain
-        .then(() => this.#relay(data, isBinary, 'to_server', { connection, correlator, from: client, to: upstream, closeBoth }))
-        .catch(failed)
-        .finally(() => toServerFlow.release(size));
-    });
-    upstream.on('message', (data, isBinary) => {
-      const size = byteLength(data);
-      toClientFlow.hold(size);
-      toClientChain = toClientChain
-        .then(() => this.#relay(data, isBinary, 'to_client', { connection, correlator, from: upstream, to: client, closeBoth }))
-        .catch(failed)
-        .finally(() => toClientFlow.release(size));
-    });
+    // Strict ordering per direction: each frame waits for the one before it.
+    const relayFrom = (from: WebSocket, to: WebSocket, direction: Direction): WebSocketFlow => {
+      const flow = new WebSocketFlow(from, highWater, { upstream: this.#route.upstream.name, direction });
+      let chain = Promise.resolve();
+      from.on('message', (data, isBinary) => {
+        const size = byteLength(data);
+        flow.hold(size);
+        chain = chain
+          .then(() => this.#relay(data, isBinary, direction, { connection, correlator, from, to, closeBoth }))
+          .catch(failed)
+          .finally(() => flow.release(size));
+      });
+      return flow;
+    };
+    const toServerFlow = relayFrom(client, upstream, 'to_server');
+    const toClientFlow = relayFrom(upstream, client, 'to_client');
     client.on('close', (code, reason) => closeBoth(code, reason.toString()));
     upstream.on('close', (code, reason) => closeBoth(code, reason.toString()));
     client.on('error', () => closeBoth(1011, 'client error'));
