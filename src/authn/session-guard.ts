@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { WardenError } from '../errors/warden-error.ts';
 import type { AuditPort } from '../pipeline/audit-port.ts';
 import type { SessionGuard, SessionOwnership } from '../pipeline/authenticator.ts';
-import type { Principal } from '../pipeline/principal.ts';
+import { ANONYMOUS_VIEWER, type Principal } from '../pipeline/principal.ts';
 import type { StateStore } from '../state/state-store.ts';
 import { sessionBindingRefusalsTotal, sessionLimitRefusalsTotal } from './authn-metrics.ts';
 
@@ -19,6 +19,16 @@ export interface SessionLimits {
   readonly idleTtlMs: number;
   readonly maxPerPrincipal: number;
 }
+
+/**
+ * Anonymous callers all share one principal, so one shared cap would let a single caller lock every
+ * other one out (and 100 honest anonymous users would too). They are not capped per principal; the
+ * idle TTL and each process's session table (10,000, least recently used evicted) bound them.
+ */
+function capped(principal: Principal): boolean {
+  return principal.auth !== 'anonymous';
+}
+const ANONYMOUS_OWNER = principalKey(ANONYMOUS_VIEWER);
 
 /** Refreshing a set member must never be refused by the cap: it is already counted. */
 const NO_LIMIT = Number.MAX_SAFE_INTEGER;
@@ -53,6 +63,7 @@ export class StateSessionGuard implements SessionGuard {
   }
 
   async admit(upstream: string, principal: Principal): Promise<void> {
+    if (!capped(principal)) return;
     if ((await this.#state.setSize(ownedKey(principalKey(principal)))) >= this.#limits.maxPerPrincipal) throw this.#overLimit(upstream, undefined, principal);
   }
 
@@ -69,10 +80,11 @@ export class StateSessionGuard implements SessionGuard {
         this.#conflict(upstream, sessionId, principal);
         return;
       }
-      if (!(await this.#state.addToBoundedSet(ownedKey(owner), sessionKey, this.#limits.maxPerPrincipal, this.#limits.idleTtlMs))) throw this.#overLimit(upstream, sessionId, principal);
+      if (capped(principal) && !(await this.#state.addToBoundedSet(ownedKey(owner), sessionKey, this.#limits.maxPerPrincipal, this.#limits.idleTtlMs)))
+        throw this.#overLimit(upstream, sessionId, principal);
       if (await this.#state.setIfAbsent(bindingKey(sessionKey), owner, this.#limits.idleTtlMs)) break;
       // Another bind of the same id won the race: give the slot back and look again.
-      await this.#state.removeFromSet(ownedKey(owner), sessionKey);
+      if (capped(principal)) await this.#state.removeFromSet(ownedKey(owner), sessionKey);
     }
     if (options.connection === true && !this.#held.has(sessionKey)) {
       const timer = setInterval(() => {
@@ -106,7 +118,7 @@ export class StateSessionGuard implements SessionGuard {
   }
 
   async #refresh(sessionKey: string, owner: string): Promise<void> {
-    if (await this.#state.touch(bindingKey(sessionKey), this.#limits.idleTtlMs))
+    if ((await this.#state.touch(bindingKey(sessionKey), this.#limits.idleTtlMs)) && owner !== ANONYMOUS_OWNER)
       await this.#state.addToBoundedSet(ownedKey(owner), sessionKey, NO_LIMIT, this.#limits.idleTtlMs);
   }
 

@@ -5,7 +5,7 @@ import { sessionLimitRefusalsTotal } from '../../../src/authn/authn-metrics.ts';
 import { StateSessionGuard } from '../../../src/authn/session-guard.ts';
 import { isWardenError } from '../../../src/errors/warden-error.ts';
 import type { SecurityEvent } from '../../../src/pipeline/audit-port.ts';
-import type { Principal } from '../../../src/pipeline/principal.ts';
+import { ANONYMOUS_VIEWER, type Principal } from '../../../src/pipeline/principal.ts';
 import { MemoryStateStore } from '../../../src/state/memory-state-store.ts';
 
 const p = (id: string, auth: Principal['auth'] = 'jwt', issuer = 'https://idp'): Principal => ({ id, auth, issuer, roles: [], scopes: [], claims: {} });
@@ -168,5 +168,19 @@ describe('StateSessionGuard per-principal cap', () => {
     const { guard } = setup({ maxPerPrincipal: 5 });
     const results = await Promise.allSettled(Array.from({ length: 20 }, (_, i) => guard.bind(`everything:c${i}`, p('alice'))));
     assert.equal(results.filter((r) => r.status === 'fulfilled').length, 5);
+  });
+
+  it('anonymous callers share one principal, so the cap does not apply to them: one cannot lock the others out', async () => {
+    const { guard } = setup({ maxPerPrincipal: 2 });
+    for (let i = 0; i < 10; i++) await guard.bind(`everything:a${i}`, ANONYMOUS_VIEWER, { connection: i % 2 === 0 });
+    await guard.admit('everything', ANONYMOUS_VIEWER);
+    await guard.bind('everything:a10', ANONYMOUS_VIEWER);
+    assert.equal(await guard.ownership('everything:a10', ANONYMOUS_VIEWER), 'owner');
+    // Named principals keep their cap, and anonymous sessions are still not theirs.
+    await guard.bind('everything:n1', p('alice'));
+    await guard.bind('everything:n2', p('alice'));
+    await refusedForLimit(guard.bind('everything:n3', p('alice')));
+    assert.equal(await guard.ownership('everything:a1', p('alice')), 'foreign');
+    guard.close();
   });
 });
