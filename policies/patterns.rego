@@ -4,8 +4,11 @@
 # decision), and almost every pattern an operator writes is a literal ("get-env") or a literal and
 # one trailing `*` ("trigger-*", "demo://resource/static/*"). Those two shapes are matched with
 # string built-ins; every other pattern still goes to glob.match. The meaning stays exactly
-# glob.match(p, null, s) (no delimiters: `*` matches any run of characters, `/` and `.` included);
-# patterns_test.rego checks that the two agree.
+# glob.match(p, null, s) as compiled to wasm (no delimiters: `*` matches any run of characters but
+# a line break, `/` and `.` included); patterns_test.rego and a wasm test check that they agree.
+# One deliberate difference: a literal pattern (no glob metacharacter) matches itself exactly, as
+# OPA's own glob.match does, even where it holds regex characters such as `(` or `$` on which the
+# wasm glob.match fails to match anything (so a literal deny rule like "a(b" really denies).
 #
 # Telling the shapes apart costs about as much as glob.match itself, so it is done once per data
 # load: mcp-warden evaluates the entrypoint mcp_warden/pattern_index (the shape of every string in
@@ -51,6 +54,11 @@ pattern_match(p, s) if {
 
 shape_match(shape, s) if shape.literal == s
 
-shape_match(shape, s) if startswith(s, shape.prefix)
+# In wasm, glob.match's `*` does not match a line break (its regex `.` does not); the prefix shape
+# keeps that meaning, so `safe-*` does not allow a name "safe-\nrm" that glob.match would refuse.
+shape_match(shape, s) if {
+	startswith(s, shape.prefix)
+	not contains(substring(s, count(shape.prefix), -1), "\n")
+}
 
 shape_match(shape, s) if glob.match(shape.glob, null, s)

@@ -54,3 +54,10 @@ test_non_string_never_matches if {
 	not mcp_warden.pattern_match(5, 5)
 	not mcp_warden.pattern_match("*", 5)
 }
+
+# As in wasm's glob.match, `*` does not match a line break: `safe-*` does not allow "safe-\nrm".
+test_prefix_does_not_cross_a_line_break if {
+	not mcp_warden.pattern_match("safe-*", "safe-\nrm")
+	not mcp_warden.pattern_match("*", "a\n")
+	mcp_warden.pattern_match("safe-*", "safe-rm")
+}

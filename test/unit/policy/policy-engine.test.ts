@@ -80,6 +80,8 @@ describe('policy engine with real compiled wasm', () => {
       ['demo://a/b', 'demo://a/b'], ['demo://a/b', 'demo://a/bc'], ['demo://a/*', 'demo://a/x/y.md'], ['demo://a/*', 'demo://b/x'],
       ['*', 'anything://at/all'], ['a/*', 'demo://a/x'], ['*.md', 'demo://x.md'], ['demo://?', 'demo://x'], ['demo://?', 'demo://xy'], ['{a,b}://*', 'b://x'],
       ['[ab]://x', 'c://x'], ['a\\*', 'a*'], ['a\\*', 'ab'],
+      // `*` in wasm's glob.match does not match a line break; the prefix shape must not either.
+      ['demo://a/*', 'demo://a/x\ny'], ['demo://a/*', 'demo://a/\n'], ['*', 'x\ny'], ['demo://*', 'demo://\r'],
     ];
     for (const [pattern, uri] of cases) {
       const e = new PolicyEngine({ data: { resources: [pattern] }, redactionTypes: REDACTION_TYPES, entrypoint: 'mcp_warden/decision', cache: { enabled: false, maxEntries: 1 } });
