@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
-import { peerCertificateOf } from '../authn/mtls-identity.ts';
+import { peerOf } from '../authn/mtls-identity.ts';
 import type { AuditPort } from '../pipeline/audit-port.ts';
 import type { Authenticator } from '../pipeline/authenticator.ts';
 import type { Principal } from '../pipeline/principal.ts';
@@ -60,7 +60,7 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Run
       url: req.url ?? '/',
       clientIp: req.socket.remoteAddress ?? '',
       upstream: 'admin',
-      peerCertificate: peerCertificateOf(req.socket),
+      ...peerOf(req.socket),
     });
     if (!result.ok) return { status: 401, headers: { ...result.headers } };
     if (result.principal.auth === 'anonymous') return { status: 401, headers: { 'www-authenticate': 'Bearer realm="mcp-warden-admin"' } };

@@ -105,7 +105,7 @@ export class EdgeAuthenticator implements Authenticator {
         }
         case 'mtls': {
           if (!MtlsIdentity.presented(req.peerCertificate)) break;
-          const outcome = o.mtls!.verify(req.peerCertificate);
+          const outcome = o.mtls!.verify(req.peerCertificate, req.peerVerifyError);
           return outcome.ok ? { kind: 'ok', principal: outcome.principal } : { kind: 'fail', method: 'mtls', reason: outcome.reason, detail: outcome.detail };
         }
         case 'anonymous':

@@ -7,11 +7,17 @@ import type { FailureReason } from './failure-reason.ts';
 import type { Principal } from '../pipeline/principal.ts';
 
 /**
- * The client certificate of a request's socket, detailed: with the intermediates the client sent,
- * so that the chain can be followed to the configured CA. Undefined on a plain-TCP socket.
+ * The client certificate of a request's socket, detailed (with the intermediates the client sent,
+ * so that the chain can be followed), and OpenSSL's refusal of its chain, if any. The listener
+ * accepts unverified certificates (mTLS may be combined with other methods), so that refusal is
+ * where path length, name constraints and key usage of intermediates are enforced. Both undefined
+ * on a plain-TCP socket.
  */
-export function peerCertificateOf(socket: unknown): DetailedPeerCertificate | undefined {
-  return (socket as Partial<TLSSocket>).getPeerCertificate?.(true);
+export function peerOf(socket: unknown): { peerCertificate: DetailedPeerCertificate | undefined; peerVerifyError: string | undefined } {
+  const tls = socket as Partial<TLSSocket>;
+  const peerCertificate = tls.getPeerCertificate?.(true);
+  const refused = peerCertificate !== undefined && tls.authorized !== true;
+  return { peerCertificate, peerVerifyError: refused ? String(tls.authorizationError ?? 'not verified by TLS') : undefined };
 }
 
 export type MtlsOutcome =
@@ -32,8 +38,8 @@ export function readCaBundle(file: string): X509Certificate[] {
 /**
  * The principal of a client certificate. The TLS listener already asks for and checks the chain,
  * but when mTLS is combined with other methods it must accept connections without a certificate
- * (rejectUnauthorized: false), so the chain, validity dates and key usage are checked again here:
- * a certificate the CA did not issue never names a principal.
+ * (rejectUnauthorized: false), so the chain, validity dates and key usage are checked again here,
+ * and OpenSSL's verdict (peerOf) must agree: a certificate the CA did not issue never names a principal.
  */
 export class MtlsIdentity {
   readonly #config: MtlsConfig;
@@ -52,7 +58,8 @@ export class MtlsIdentity {
     return peer !== undefined && peer.raw !== undefined && peer.raw.length > 0;
   }
 
-  verify(peer: PeerCertificate, now = Date.now()): MtlsOutcome {
+  /** `tlsError`: OpenSSL's refusal of the chain (peerOf); checked after our own walk, whose message is clearer. */
+  verify(peer: PeerCertificate, tlsError: string | undefined, now = Date.now()): MtlsOutcome {
     let leaf: X509Certificate;
     try {
       leaf = new X509Certificate(peer.raw);
@@ -61,6 +68,7 @@ export class MtlsIdentity {
     }
     const untrusted = this.#chainProblem(leaf, peer, now);
     if (untrusted !== undefined) return { ok: false, reason: 'untrusted_certificate', detail: untrusted };
+    if (tlsError !== undefined) return { ok: false, reason: 'untrusted_certificate', detail: `the TLS layer refused the chain: ${tlsError}` };
     const usage = leaf.keyUsage; // extended key usage OIDs, when the extension is present
     if (Array.isArray(usage) && usage.length > 0 && !usage.includes(CLIENT_AUTH_OID))
       return { ok: false, reason: 'untrusted_certificate', detail: 'certificate is not for client authentication' };

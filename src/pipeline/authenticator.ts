@@ -10,8 +10,10 @@ export interface AuthRequest {
   readonly url: string;
   readonly clientIp: string;
   readonly upstream: string;
-  /** The verified client certificate when the listener does mTLS. */
+  /** The client certificate when the listener does mTLS (with the chain the client sent). */
   readonly peerCertificate: PeerCertificate | undefined;
+  /** Why the TLS layer refused that certificate's chain; undefined when it verified it. */
+  readonly peerVerifyError?: string | undefined;
 }
 
 export type AuthResult =

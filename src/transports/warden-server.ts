@@ -3,7 +3,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
-import { peerCertificateOf } from '../authn/mtls-identity.ts';
+import { peerOf } from '../authn/mtls-identity.ts';
 import type { WardenParts } from '../cli/compose.ts';
 import type { WardenConfig } from '../config/schema.ts';
 import { WardenError } from '../errors/warden-error.ts';
@@ -138,7 +138,7 @@ export class WardenServer {
       url: req.url ?? '/',
       clientIp: clientIpOf(req),
       upstream,
-      peerCertificate: peerCertificateOf(req.socket),
+      ...peerOf(req.socket),
     };
     const auth = await this.#parts.authenticator.authenticate(authRequest);
     if (!auth.ok) return void refuse(auth.error, { ...auth.headers });

@@ -30,6 +30,13 @@ export interface Pki {
   /** CN=mallory, signed with bob's (non-CA) key, followed by bob's certificate: a forged chain. */
   readonly malloryChain: string;
   readonly malloryKey: string;
+  /**
+   * CN=trent, issued by a sub-CA that the intermediate (pathlen:0) had no right to create, followed
+   * by that sub-CA and the intermediate: every link is a CA and every signature holds, but the path
+   * length constraint is broken.
+   */
+  readonly trentChain: string;
+  readonly trentKey: string;
   /** CN=alice, but issued by a CA mcp-warden does not trust. */
   readonly rogueCert: string;
   readonly rogueKey: string;
@@ -66,6 +73,9 @@ export function makePki(): Pki {
   issue(dir, 'ca', 'intermediate', '/CN=intermediate', 'basicConstraints=critical,CA:TRUE,pathlen:0\nkeyUsage=critical,keyCertSign,cRLSign\n');
   issue(dir, 'intermediate', 'carol', '/CN=carol', clientExt('carol@example.com', 'carol.clients.example'));
   issue(dir, 'bob', 'mallory', '/CN=mallory', clientExt('mallory@example.com', 'mallory.clients.example'));
+  issue(dir, 'intermediate', 'sub-ca', '/CN=sub-ca', 'basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\n');
+  issue(dir, 'sub-ca', 'trent', '/CN=trent', clientExt('trent@example.com', 'trent.clients.example'));
+  writeFileSync(join(dir, 'trent-chain.crt'), ['trent', 'sub-ca', 'intermediate'].map((n) => readFileSync(join(dir, `${n}.crt`), 'utf8')).join(''));
   writeFileSync(join(dir, 'mallory-chain.crt'), readFileSync(join(dir, 'mallory.crt'), 'utf8') + readFileSync(join(dir, 'bob.crt'), 'utf8'));
   writeFileSync(join(dir, 'carol-chain.crt'), readFileSync(join(dir, 'carol.crt'), 'utf8') + readFileSync(join(dir, 'intermediate.crt'), 'utf8'));
   const p = (f: string) => join(dir, f);
@@ -84,6 +94,8 @@ export function makePki(): Pki {
     carolChain: p('carol-chain.crt'),
     malloryChain: p('mallory-chain.crt'),
     malloryKey: p('mallory.key'),
+    trentChain: p('trent-chain.crt'),
+    trentKey: p('trent.key'),
     rogueCert: p('rogue.crt'),
     rogueKey: p('rogue.key'),
     issueServer(name, cn) {

@@ -2,11 +2,12 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { connect, type PeerCertificate, type TLSSocket } from 'node:tls';
+import { connect } from 'node:tls';
 import { after, before, describe, it } from 'node:test';
 import pino from 'pino';
 import { authConfigSchema } from '../../../src/authn/auth-config.ts';
 import { createAuthn, type Authn } from '../../../src/authn/create-authn.ts';
+import { peerOf } from '../../../src/authn/mtls-identity.ts';
 import { configSchema } from '../../../src/config/schema.ts';
 import type { SecurityEvent } from '../../../src/pipeline/audit-port.ts';
 import type { AuthRequest } from '../../../src/pipeline/authenticator.ts';
@@ -21,7 +22,7 @@ describe('mTLS authentication', () => {
   let pki: Pki;
   let authn: Authn;
   const events: SecurityEvent[] = [];
-  const peers = new Map<string, PeerCertificate>();
+  const peers = new Map<string, ReturnType<typeof peerOf>>();
 
   before(async () => {
     pki = makePki();
@@ -42,8 +43,8 @@ describe('mTLS authentication', () => {
     assert.ok(authn.tls);
     assert.equal(authn.tls.options.requestCert, true);
     const server = createServer(authn.tls.options, (req, res) => {
-      // Detailed, as the MCP listener asks for it: with the intermediates the client sent.
-      peers.set(String(req.headers['x-who']), (req.socket as TLSSocket).getPeerCertificate(true));
+      // As the MCP listener takes it: detailed (with the intermediates the client sent) and with OpenSSL's verdict.
+      peers.set(String(req.headers['x-who']), peerOf(req.socket));
       res.end('ok');
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -56,6 +57,7 @@ describe('mTLS authentication', () => {
       ['carol-chain', pki.carolChain, pki.carolKey],
       ['carol-leaf-only', pki.carolCert, pki.carolKey],
       ['mallory-forged-chain', pki.malloryChain, pki.malloryKey],
+      ['trent-beyond-pathlen', pki.trentChain, pki.trentKey],
       ['none', undefined, undefined],
     ];
     for (const [who, cert, key] of clients) {
@@ -75,7 +77,7 @@ describe('mTLS authentication', () => {
     pki.cleanup();
   });
 
-  const req = (who: string): AuthRequest => ({ headers: { host: 'localhost' }, url: '/mcp', clientIp: '10.2.0.1', upstream: 'everything', peerCertificate: peers.get(who) });
+  const req = (who: string): AuthRequest => ({ headers: { host: 'localhost' }, url: '/mcp', clientIp: '10.2.0.1', upstream: 'everything', ...peers.get(who)! });
 
   it('names the principal from the subject CN, with per-principal roles and the certificate expiry', async () => {
     const alice = await authn.authenticator.authenticate(req('alice'));
@@ -120,6 +122,16 @@ describe('mTLS authentication', () => {
     const mallory = await authn.authenticator.authenticate(req('mallory-forged-chain'));
     assert.equal(mallory.ok, false);
     if (!mallory.ok) assert.equal(mallory.error.httpStatus, 401);
+    assert.deepEqual([events.at(-1)!.details?.method, events.at(-1)!.details?.reason], ['mtls', 'untrusted_certificate']);
+  });
+
+  it('a chain that breaks a path length constraint (a sub-CA under a pathlen:0 intermediate) is refused: OpenSSL\'s verdict counts', async () => {
+    const trent = await authn.authenticator.authenticate(req('trent-beyond-pathlen'));
+    assert.equal(trent.ok, false);
+    if (!trent.ok) {
+      assert.equal(trent.error.httpStatus, 401);
+      assert.match(trent.error.detail ?? '', /the TLS layer refused the chain: PATH_LENGTH_EXCEEDED/);
+    }
     assert.deepEqual([events.at(-1)!.details?.method, events.at(-1)!.details?.reason], ['mtls', 'untrusted_certificate']);
   });
 
