@@ -20,7 +20,9 @@ export type JwtOutcome =
  * Verified tokens are cached (VerifiedTokenCache). An entry is tied to the key set it was checked
  * against: when a fetch of the JWKS brings different keys, every earlier entry stops counting, so a
  * key removed at the identity provider stops working once mcp-warden has fetched the JWKS again
- * (jwks_cache_s, or sooner on an unknown kid), never later because of the cache.
+ * (jwks_cache_s, or sooner on an unknown kid). jose fetches only while verifying, and a cached token
+ * is verified again at most ttl_s after its last check, so the cache extends a removed key's life
+ * by at most ttl_s (documented in docs/authentication.md).
  */
 export class JwtVerifier {
   readonly #config: JwtConfig;
