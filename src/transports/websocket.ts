@@ -102,7 +102,9 @@ export class WebSocketHandler {
     };
     const sessionKey = `${this.#route.upstream.name}:${connectionId}`;
     // The binding lives as long as the connection; over the cap (a race past admit) closes it.
-    this.#route.sessionGuard.bind(sessionKey, principal, { connection: true }).catch((err: unknown) => closeBoth(1008, isWardenError(err) ? err.code : 'session refused'));
+    // Frames wait for it (the relay chains start from it), and so does its release: a release that
+    // ran before a slow bind (a shared StateStore) would leave a binding nobody ever releases.
+    const bound = this.#route.sessionGuard.bind(sessionKey, principal, { connection: true }).catch((err: unknown) => closeBoth(1008, isWardenError(err) ? err.code : 'session refused'));
     const correlator = new Correlator();
     const labels = { transport: 'websocket', upstream: this.#route.upstream.name };
     openStreams.inc(labels);
@@ -121,7 +123,7 @@ export class WebSocketHandler {
       }
       openStreams.dec(labels);
       this.#live.delete(client);
-      void this.#route.sessionGuard.release(sessionKey);
+      void bound.then(() => this.#route.sessionGuard.release(sessionKey)).catch(() => {});
     };
     const cancelExpiry = endAtExpiry(principal, () => closeBoth(1008, 'credential expired'));
 
@@ -136,7 +138,7 @@ export class WebSocketHandler {
     // Strict ordering per direction: each frame waits for the one before it.
     const relayFrom = (from: WebSocket, to: WebSocket, direction: Direction): WebSocketFlow => {
       const flow = new WebSocketFlow(from, highWater, { upstream: this.#route.upstream.name, direction });
-      let chain = Promise.resolve();
+      let chain: Promise<void> = bound;
       from.on('message', (data, isBinary) => {
         const size = byteLength(data);
         flow.hold(size);
