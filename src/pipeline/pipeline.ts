@@ -85,7 +85,17 @@ export class Pipeline {
         // The outcome could not be recorded (audit's bounded wait for its spool write): it is
         // not released. Fail closed, as with a stage that throws.
         const error = isWardenError(err) ? err : new WardenError('WARDEN_ERR_INTERNAL_ERROR', { detail: `observer failed: ${String(err)}`, cause: err });
-        return { action: 'reject', error, stage: 'audit' };
+        const refused: PipelineOutcome = { action: 'reject', error, stage: 'audit' };
+        // The observers recorded an outcome the client will not see: they also learn the refusal
+        // (audit writes it after the first event once it can), without anyone waiting on it.
+        for (const observer of this.#observers) {
+          try {
+            void Promise.resolve(observer.onOutcome(ctx, refused)).catch(() => {});
+          } catch {
+            // as above
+          }
+        }
+        return refused;
       }
     }
     return outcome;

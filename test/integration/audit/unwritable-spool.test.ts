@@ -9,13 +9,13 @@ import { PASS, type Stage } from '../../../src/pipeline/stage.ts';
 import { connection, ctxFor, decision } from '../../unit/audit/contexts.ts';
 import { startAudit } from './audit-harness.ts';
 
-function onDisk(spoolDir: string): { unmapped?: { mcp?: { jsonrpc_id?: number } } }[] {
+function onDisk(spoolDir: string): { status?: string; unmapped?: { mcp?: { jsonrpc_id?: number } } }[] {
   const dir = join(spoolDir, 'segments');
   return readdirSync(dir)
     .filter((f) => f.endsWith('.log'))
     .flatMap((f) => readFileSync(join(dir, f), 'utf8').split('\n'))
     .filter((l) => l.startsWith('{'))
-    .map((l) => JSON.parse(l) as { unmapped?: { mcp?: { jsonrpc_id?: number } } });
+    .map((l) => JSON.parse(l) as { status?: string; unmapped?: { mcp?: { jsonrpc_id?: number } } });
 }
 
 const allow: Stage = { name: 'policy', directions: ['to_server'], process: (ctx) => (ctx.notes.set(DECISION_NOTE, decision({ decisionId: ctx.decisionId })), PASS) };
@@ -28,7 +28,7 @@ const allow: Stage = { name: 'policy', directions: ['to_server'], process: (ctx)
  */
 describe('audit: an answer waits for its event only up to write_timeout_ms', () => {
   it('refuses the response with WARDEN_ERR_AUDIT_UNAVAILABLE while the spool cannot write; the event is written later', async () => {
-    const audit = await startAudit({ sinks: [{ type: 'stdout' }], spool: { segment_bytes: 4096, write_timeout_ms: 300 } });
+    const audit = await startAudit({ sinks: [{ type: 'stdout' }], spool: { segment_bytes: 4096, write_timeout_ms: 300, retention_ms: 3_600_000 } });
     try {
       const pipeline = new Pipeline({ toServer: [allow], toClient: [] }, [audit.observer]);
       const conn = connection();
@@ -49,9 +49,11 @@ describe('audit: an answer waits for its event only up to write_timeout_ms', () 
       rmdirSync(segmentPath(audit.spoolDir, 2));
       const keepAlive = setTimeout(() => {}, 10_000); // the spool's retry timer does not hold the process open
       const withheld = () => onDisk(audit.spoolDir).filter((e) => e.unmapped?.mcp?.jsonrpc_id === id);
-      for (let i = 0; i < 100 && withheld().length === 0; i++) await new Promise((r) => setTimeout(r, 50));
+      for (let i = 0; i < 100 && withheld().length < 2; i++) await new Promise((r) => setTimeout(r, 50));
       clearTimeout(keepAlive);
-      assert.equal(withheld().length, 1, "the withheld exchange's event is written once the spool recovers");
+      const events = withheld();
+      assert.deepEqual(events.map((e) => e.status), ['Success', 'Failure'], 'the decision as made, then the refusal the client saw');
+      assert.match(JSON.stringify(events[1]), /WARDEN_ERR_AUDIT_UNAVAILABLE/);
     } finally {
       await audit.close();
     }

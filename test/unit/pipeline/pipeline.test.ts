@@ -93,4 +93,21 @@ describe('Pipeline', () => {
     assert.equal(outcome.action === 'reject' && outcome.error, unavailable);
     assert.equal(outcome.action === 'reject' && outcome.stage, 'audit');
   });
+
+  it('when an observer wait fails, every observer also learns the refusal that replaced the outcome', async () => {
+    const seen: string[] = [];
+    let first = true;
+    const p = new Pipeline({ toServer: [], toClient: [] }, [
+      {
+        onOutcome: (_c, o) => {
+          seen.push(o.action === 'reject' ? o.error.code : o.action);
+          if (!first) return undefined;
+          first = false;
+          return Promise.reject(new WardenError('WARDEN_ERR_AUDIT_UNAVAILABLE'));
+        },
+      },
+    ]);
+    assert.equal((await p.run(context())).action, 'reject');
+    assert.deepEqual(seen, ['forward', 'WARDEN_ERR_AUDIT_UNAVAILABLE']);
+  });
 });
