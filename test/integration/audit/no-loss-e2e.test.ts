@@ -20,7 +20,7 @@ import { WardenProcess } from './warden-process.ts';
  * - RELP to a real rsyslog, which is SIGKILLed and restarted twice;
  * - Splunk HEC with indexer acknowledgement, to a node:http stand-in (Splunk cannot run here; see
  *   siem-receivers.ts), which is stopped — forgetting every batch it had not yet indexed — twice;
- * - an HTTP webhook that answers 503, then 429 with Retry-After, for a while;
+ * - an HTTP webhook that answers 503 (across the kill), then 429 with Retry-After, for a while;
  * and mcp-warden itself SIGKILLed once and restarted on the same spool directory (the client
  * retries what failed while it was down). Afterwards every sequence number 1..N of the spool, and
  * an event for each of the 10,000 calls, is at every receiver; duplicates are counted and printed.
@@ -115,11 +115,12 @@ describe('no loss: 10,000 audited calls through mcp-warden to RELP, Splunk HEC a
       [1500, 'rsyslog SIGKILL', () => rsyslog.kill('SIGKILL')],
       [2300, 'rsyslog restarted', () => rsyslog.start()],
       [2800, 'HEC stopped', () => hec.stop()],
-      [3000, 'webhook answers 429 Retry-After: 1', () => void (webhook.mode = '429')],
       [3600, 'HEC restarted', () => hec.start()],
       [4500, 'mcp-warden SIGKILL and restart', async () => (await w.kill9(), await w.start())],
-      [5200, 'webhook answers 200', () => void (webhook.mode = 'ok')],
+      // After the restart, so that the process that got the 429 is the one whose wait is measured.
+      [4600, 'webhook answers 429 Retry-After: 1', () => void (webhook.mode = '429')],
       [6000, 'rsyslog SIGKILL', () => rsyslog.kill('SIGKILL')],
+      [6500, 'webhook answers 200', () => void (webhook.mode = 'ok')],
       [6800, 'rsyslog restarted', () => rsyslog.start()],
       [7500, 'HEC stopped', () => hec.stop()],
       [8300, 'HEC restarted', () => hec.start()],

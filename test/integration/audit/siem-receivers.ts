@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 
 /** What a receiver stored: the OCSF events it would show a SIEM user. */
 export interface StoredEvent {
@@ -128,7 +128,9 @@ export class HecReceiver {
 /**
  * An HTTP webhook receiver whose answers the test scripts: `ok` stores the NDJSON batch and answers
  * 200; `503` answers Service Unavailable; `429` answers Too Many Requests with `Retry-After: 1`.
- * It records when each 429 was answered and when the next request came, to check the wait.
+ * It records when each 429 was answered and when the next request came on the same connection, to
+ * check the wait: a request on another connection may come from a restarted mcp-warden, which
+ * never saw that 429 (the no-loss run kills one while the webhook answers 429).
  */
 export class WebhookReceiver {
   readonly stored: StoredEvent[] = [];
@@ -136,8 +138,8 @@ export class WebhookReceiver {
   readonly answered = { ok: 0, '503': 0, '429': 0 };
   /** Milliseconds between a 429 and the next request. */
   readonly waitsAfter429: number[] = [];
-  #last429: number | undefined;
-  readonly #server = new RestartableServer((req, body, res) => this.#handle(body, res));
+  readonly #last429 = new WeakMap<Socket, number>();
+  readonly #server = new RestartableServer((req, body, res) => this.#handle(req.socket, body, res));
 
   get url(): string {
     return this.#server.url;
@@ -151,15 +153,16 @@ export class WebhookReceiver {
     return this.#server.stop();
   }
 
-  #handle(body: string, res: ServerResponse): void {
-    if (this.#last429 !== undefined) {
-      this.waitsAfter429.push(Date.now() - this.#last429);
-      this.#last429 = undefined;
+  #handle(socket: Socket, body: string, res: ServerResponse): void {
+    const last429 = this.#last429.get(socket);
+    if (last429 !== undefined) {
+      this.waitsAfter429.push(Date.now() - last429);
+      this.#last429.delete(socket);
     }
     this.answered[this.mode]++;
     if (this.mode === '503') return json(res, 503, { error: 'unavailable' });
     if (this.mode === '429') {
-      this.#last429 = Date.now();
+      this.#last429.set(socket, Date.now());
       return json(res, 429, { error: 'slow down' }, { 'retry-after': '1' });
     }
     for (const line of body.split('\n')) {
