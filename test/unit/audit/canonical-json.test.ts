@@ -34,6 +34,13 @@ describe('canonical JSON', () => {
     null,
     true,
     { deep: { deeper: { deepest: { k: ['v', { b: 2, a: 1 }] } } } },
+    // Already in order (the JSON.stringify fast path), and the near misses it must not take.
+    { a: 1, b: { c: [{ d: 1, e: 'x' }, [null, 2]], f: 'ü' }, g: [] },
+    { a: undefined, b: () => 1, c: [undefined, () => 1, Number.NaN, -0], d: Number.POSITIVE_INFINITY },
+    { '2': 'a', '10': 'b' },
+    { a: new Date(0), b: 1 },
+    { a: 1, b: Symbol('s') },
+    { a: { b: 1, c: { e: 1, d: 2 } } },
   ];
   it('equals sorting every object and JSON.stringify, for keys and values that need care', () => {
     for (const c of cases) assert.equal(canonicalJson(c), reference(c), JSON.stringify(c));
