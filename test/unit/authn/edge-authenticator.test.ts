@@ -30,8 +30,9 @@ const base = configSchema.parse({
   policy: { bundle: 'policies/' },
 });
 
-async function build(auth: Record<string, unknown>, audit = recordingAudit(), state = new MemoryStateStore()): Promise<Authn & { audit: typeof audit }> {
-  const authn = await createAuthn({ config: authConfigSchema.parse(auth), listen: base.listen, upstreams: base.upstreams, state, audit, logger: pino({ level: 'silent' }), baseDir: process.cwd() });
+/** `baseDir`: where relative paths in `auth` (keys files, JWKS files) resolve. */
+async function build(auth: Record<string, unknown>, audit = recordingAudit(), state = new MemoryStateStore(), baseDir = process.cwd()): Promise<Authn & { audit: typeof audit }> {
+  const authn = await createAuthn({ config: authConfigSchema.parse(auth), listen: base.listen, upstreams: base.upstreams, state, audit, logger: pino({ level: 'silent' }), baseDir });
   return { ...authn, audit };
 }
 
@@ -201,15 +202,7 @@ describe('JWT: required scopes, static keys, explicit audience', () => {
     const key = await makeSigningKey('s1', 'ES256');
     const dir = mkdtempSync(join(tmpdir(), 'warden-jwks-'));
     writeFileSync(join(dir, 'jwks.json'), JSON.stringify({ keys: [key.publicJwk] }));
-    const authn = await createAuthn({
-      config: authConfigSchema.parse({ mode: 'jwt', jwt: { issuer: 'https://idp', jwks_file: 'jwks.json', algorithms: ['ES256'], required_scopes: ['mcp:access'] } }),
-      listen: base.listen,
-      upstreams: base.upstreams,
-      state: new MemoryStateStore(),
-      audit: recordingAudit(),
-      logger: pino({ level: 'silent' }),
-      baseDir: dir,
-    });
+    const authn = await build({ mode: 'jwt', jwt: { issuer: 'https://idp', jwks_file: 'jwks.json', algorithms: ['ES256'], required_scopes: ['mcp:access'] } }, recordingAudit(), new MemoryStateStore(), dir);
     try {
       const without = await mint(key, { issuer: 'https://idp', audience: RESOURCE, claims: { scope: 'mcp:read' } });
       const r = await authn.authenticator.authenticate(request(bearer(without)));
@@ -287,15 +280,7 @@ describe('API keys', () => {
     const key = generateApiKey();
     const file = join(dir, 'keys.yaml');
     writeFileSync(file, `keys:\n  - name: ci\n    hash: ${hashApiKey(key)}\n    roles: [operator]\n`);
-    const authn = await createAuthn({
-      config: authConfigSchema.parse({ mode: 'api_key', api_key: { file: 'keys.yaml' } }),
-      listen: base.listen,
-      upstreams: base.upstreams,
-      state: new MemoryStateStore(),
-      audit: recordingAudit(),
-      logger: pino({ level: 'silent' }),
-      baseDir: dir,
-    });
+    const authn = await build({ mode: 'api_key', api_key: { file: 'keys.yaml' } }, recordingAudit(), new MemoryStateStore(), dir);
     try {
       assert.ok((await authn.authenticator.authenticate(request({ 'x-api-key': key }))).ok);
       writeFileSync(file, `keys:\n  - name: ci\n    hash: ${hashApiKey(key)}\n    roles: [operator]\n    revoked: true\n`);
