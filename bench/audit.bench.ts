@@ -23,7 +23,7 @@ import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { auditConfigSchema } from '../src/audit/audit-config.ts';
 import { createAudit } from '../src/audit/create-audit.ts';
-import { toOcsf, type OcsfEvent } from '../src/audit/ocsf-event.ts';
+import { unlinkedEvent, type UnlinkedEvent } from '../src/audit/ocsf-event.ts';
 import type { Sink } from '../src/audit/sinks/sink.ts';
 import { Spool } from '../src/audit/spool/spool.ts';
 import { REPO_ROOT, spawnChild, waitUntil, type ManagedChild } from '../test/helpers/child-process.ts';
@@ -48,8 +48,8 @@ const { values: opts } = parseArgs({
 });
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
-function event(i: number): OcsfEvent {
-  return toOcsf(
+function event(i: number): UnlinkedEvent {
+  return unlinkedEvent(
     { source: 'exchange', eventCode: 'mcp.exchange', direction: 'to_server', messageKind: 'request', method: 'tools/call', tool: 'echo', jsonrpcId: i, principal: ALICE, clientIp: '127.0.0.1', userAgent: 'bench/1', transport: 'streamable-http', upstream: 'everything', sessionId: 'sess-bench', protocolVersion: '2025-11-25', argsDigest: `sha256:${'ab'.repeat(32)}`, startedAt: Date.now(), durationMs: 1.2, outcome: 'success', message: 'tools/call completed' },
     `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
     Date.now(),
@@ -62,7 +62,7 @@ async function spoolThroughput(n: number, fsync: 'batched' | 'always'): Promise<
   const start = process.hrtime.bigint();
   // Appends arrive as they would from requests: in bursts across event-loop turns.
   for (let i = 0; i < n; i += 100) {
-    for (let k = i; k < Math.min(n, i + 100); k++) spool.append(events[k] as OcsfEvent);
+    for (let k = i; k < Math.min(n, i + 100); k++) spool.append(events[k] as UnlinkedEvent);
     await new Promise((r) => setImmediate(r));
   }
   await spool.drain();

@@ -12,7 +12,7 @@ import type { ExchangeFacts } from './audit-facts.ts';
 import { loadSigningKey } from './chain.ts';
 import { boundedWrite } from './bounded-write.ts';
 import { ExchangeTracker } from './exchange-tracker.ts';
-import { toOcsf } from './ocsf-event.ts';
+import { unlinkedEvent } from './ocsf-event.ts';
 import { SecurityEventPort } from './security-events.ts';
 import { Shipper } from './shipper.ts';
 import { createSink } from './sinks/create-sink.ts';
@@ -84,7 +84,7 @@ export async function createAudit(deps: AuditDeps): Promise<Audit> {
     ...(key !== undefined ? { checkpoint: { key, keyId: cp.key_id, everyEvents: cp.every_events, intervalMs: cp.interval_ms } } : {}),
   });
 
-  const emit = (facts: ExchangeFacts) => spool.append(toOcsf(facts, randomUUID(), Date.now()));
+  const emit = (facts: ExchangeFacts) => spool.append(unlinkedEvent(facts, randomUUID(), Date.now()));
   const onError = (err: unknown) => {
     auditErrors.inc({ where: 'event' });
     log.error({ err }, 'audit: could not build an event');

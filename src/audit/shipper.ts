@@ -72,8 +72,8 @@ export class Shipper {
         await this.#spool.waitForData(1000);
         continue;
       }
-      const oldest = entries[0]?.event.metadata.logged_time;
-      if (typeof oldest === 'number') auditOldestUnackedSeconds.set({ sink: name }, Math.max(0, (Date.now() - oldest) / 1000));
+      const oldest = entries[0]?.header.loggedTime;
+      if (oldest !== undefined) auditOldestUnackedSeconds.set({ sink: name }, Math.max(0, (Date.now() - oldest) / 1000));
       const resent = entries.filter((e) => e.seq <= this.#maxSent || e.seq <= this.#spool.seqAtOpen).length;
       try {
         await this.#sink.send(entries);

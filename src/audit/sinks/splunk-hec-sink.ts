@@ -52,15 +52,9 @@ export class SplunkHecSink implements Sink {
     const body = batch
       .map((e) => {
         const rendered = o.render(e);
-        const time = typeof e.event.time === 'number' ? e.event.time / 1000 : Date.now() / 1000;
-        return JSON.stringify({
-          time,
-          host: String((e.event.unmapped.chain as { replica_id?: string } | undefined)?.replica_id ?? 'mcp-warden'),
-          source: o.source,
-          sourcetype: o.sourcetype,
-          ...(o.index !== undefined ? { index: o.index } : {}),
-          event: o.format === 'cef' ? rendered : (JSON.parse(rendered) as unknown),
-        });
+        const head = JSON.stringify({ time: e.header.time / 1000, host: e.replicaId, source: o.source, sourcetype: o.sourcetype, ...(o.index !== undefined ? { index: o.index } : {}) });
+        // The rendered JSON goes in as it is, not parsed and written again: the receiver gets the spooled bytes.
+        return `${head.slice(0, -1)},"event":${o.format === 'cef' ? JSON.stringify(rendered) : rendered}}`;
       })
       .join('\n');
     const headers: Record<string, string> = { ...o.headers, authorization: `Splunk ${o.token}`, 'content-type': 'application/json' };

@@ -31,13 +31,11 @@ export function syslogFormatter(o: SyslogOptions, render: (e: SpoolEntry) => str
   const app = printable(o.appName, 48);
   const procid = String(process.pid);
   return (entry) => {
-    const ev = entry.event;
-    const sevId = typeof ev.severity_id === 'number' ? ev.severity_id : 1;
-    const pri = o.facility * 8 + (SYSLOG_SEVERITY[sevId] ?? 6);
-    const ts = new Date(typeof ev.time === 'number' ? ev.time : Date.now()).toISOString();
-    const msgid = printable(String(ev.metadata.event_code ?? 'audit'), 32);
-    const chain = ev.unmapped.chain as { replica_id?: string } | undefined;
-    const sd = `[${SD_ID} seq="${entry.seq}" replica="${sdValue(String(chain?.replica_id ?? '-'))}"]`;
+    const h = entry.header;
+    const pri = o.facility * 8 + (SYSLOG_SEVERITY[h.severityId] ?? 6);
+    const ts = new Date(h.time).toISOString();
+    const msgid = printable(h.eventCode, 32);
+    const sd = `[${SD_ID} seq="${entry.seq}" replica="${sdValue(entry.replicaId)}"]`;
     return `<${pri}>1 ${ts} ${host} ${app} ${procid} ${msgid} ${sd} ${render(entry)}`;
   };
 }

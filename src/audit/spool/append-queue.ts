@@ -1,8 +1,8 @@
-import type { OcsfEvent } from '../ocsf-event.ts';
+import type { UnlinkedEvent } from '../ocsf-event.ts';
 
 /** What the spool takes from the queue for one write, and whom to tell when it is written. */
 export interface Batch {
-  readonly events: OcsfEvent[];
+  readonly events: UnlinkedEvent[];
   readonly waiters: (() => void)[];
 }
 
@@ -13,7 +13,7 @@ export interface Batch {
  */
 export class AppendQueue {
   readonly #flush: () => void;
-  #events: OcsfEvent[] = [];
+  #events: UnlinkedEvent[] = [];
   #waiters: (() => void)[] = [];
   #written: Promise<void> | undefined;
   #scheduled = false;
@@ -27,7 +27,7 @@ export class AppendQueue {
   }
 
   /** Resolves once the batch holding `event` is written. */
-  push(event: OcsfEvent): Promise<void> {
+  push(event: UnlinkedEvent): Promise<void> {
     this.#events.push(event);
     this.schedule();
     return (this.#written ??= new Promise<void>((resolve) => this.#waiters.push(resolve)));
@@ -51,7 +51,7 @@ export class AppendQueue {
   }
 
   /** A write failed: its unwritten events go back in front, and its waiters keep waiting for the retry. */
-  putBack(events: readonly OcsfEvent[], waiters: readonly (() => void)[]): void {
+  putBack(events: readonly UnlinkedEvent[], waiters: readonly (() => void)[]): void {
     this.#events = [...events, ...this.#events];
     this.#waiters = [...waiters, ...this.#waiters];
   }

@@ -1,12 +1,14 @@
 import type { KeyObject } from 'node:crypto';
 import { canonicalJson } from '../canonical-json.ts';
 import { GENESIS_HASH, eventHash, linkOf, signCheckpoint } from '../chain.ts';
-import type { OcsfEvent } from '../ocsf-event.ts';
+import type { EventHeader, UnlinkedEvent } from '../ocsf-event.ts';
 import type { SegmentRecord } from './segment-writer.ts';
 
 export interface EventRecord extends SegmentRecord {
   /** Undefined for a checkpoint line. */
-  readonly event: OcsfEvent | undefined;
+  readonly header: EventHeader | undefined;
+  /** The hash of the event before this one (what its line holds as `prev_hash`). */
+  readonly prevHash: string;
 }
 
 export interface CheckpointOptions {
@@ -19,7 +21,7 @@ export interface CheckpointOptions {
 /**
  * The head of the hash chain: the next sequence number, the previous event's hash, and when the
  * next signed checkpoint is due. `link` turns events into spool lines (sequence and `prev_hash`
- * filled in, then canonical JSON); `undo` takes back what a failed write did not store.
+ * filled in); `settle` takes back what a failed write did not store.
  */
 export class ChainHead {
   readonly #replicaId: string;
@@ -50,33 +52,32 @@ export class ChainHead {
   }
 
   /** The lines for `events`, followed by a signed checkpoint line when one is due. */
-  link(events: readonly OcsfEvent[]): EventRecord[] {
+  link(events: readonly UnlinkedEvent[]): EventRecord[] {
     const records: EventRecord[] = [];
     for (const ev of events) {
       const seq = ++this.#seq;
-      ev.metadata.sequence = seq;
-      ev.unmapped.chain = { replica_id: this.#replicaId, seq, prev_hash: this.#prevHash };
-      const line = canonicalJson(ev);
+      const prevHash = this.#prevHash;
+      const line = ev.line({ replica_id: this.#replicaId, seq, prev_hash: prevHash });
       this.#prevHash = eventHash(line);
-      records.push({ line, event: ev, seq });
+      records.push({ line, header: ev.header, seq, prevHash });
     }
     const cp = this.#checkpoint;
     if (cp !== undefined && this.unsigned && (this.checkpointDue || this.#seq - this.#lastCheckpointSeq >= cp.everyEvents)) {
       const checkpoint = { replica_id: this.#replicaId, seq: this.#seq, hash: this.#prevHash, time: new Date().toISOString(), key_id: cp.keyId };
-      records.push({ line: canonicalJson(signCheckpoint(checkpoint, cp.key)), event: undefined, seq: undefined });
+      records.push({ line: canonicalJson(signCheckpoint(checkpoint, cp.key)), header: undefined, seq: undefined, prevHash: this.#prevHash });
     }
     return records;
   }
 
   /** After the write of `records` (from `link`): `ok`, or only the first `written` events were stored. */
   settle(records: readonly EventRecord[], ok: boolean, written: number): void {
-    const linked = records.filter((r) => r.event !== undefined);
+    const linked = records.filter((r) => r.header !== undefined);
     if (!ok) {
-      if (written >= linked.length) return;
+      const firstUnwritten = linked[written];
+      if (firstUnwritten === undefined) return;
       // Back to the state after the last stored event: the others get their sequence again on retry.
-      const last = linked[written - 1];
-      this.#seq = (linked[0]?.seq as number) - 1 + written;
-      this.#prevHash = last === undefined ? (linked[0]?.event?.unmapped.chain as { prev_hash: string }).prev_hash : eventHash(last.line);
+      this.#seq = (firstUnwritten.seq as number) - 1;
+      this.#prevHash = firstUnwritten.prevHash;
       return;
     }
     if (records.length > linked.length) {

@@ -1,5 +1,6 @@
+import type { EventHeader } from '../ocsf-event.ts';
 import type { RecordEnd } from './segment-writer.ts';
-import type { Cursor, SpoolEntry } from './spool-reader.ts';
+import { SpoolEntry, type Cursor } from './spool-reader.ts';
 
 /** Committed entries kept in memory for sinks that keep up (bounded). */
 const RECENT_MAX = 8192;
@@ -9,10 +10,15 @@ const RECENT_MAX = 8192;
  * without a disk read or a parse. Sequence numbers in it are contiguous.
  */
 export class RecentEntries {
+  readonly #replicaId: string;
   #entries: SpoolEntry[] = [];
 
-  add(seq: number, line: string, event: SpoolEntry['event'], end: RecordEnd): void {
-    this.#entries.push({ seq, line, event, after: { segment: end.segment, offset: end.offset, seq } });
+  constructor(replicaId: string) {
+    this.#replicaId = replicaId;
+  }
+
+  add(seq: number, line: string, header: EventHeader, end: RecordEnd): void {
+    this.#entries.push(new SpoolEntry(seq, line, header, this.#replicaId, { segment: end.segment, offset: end.offset, seq }));
     if (this.#entries.length > RECENT_MAX) this.#entries.splice(0, this.#entries.length - RECENT_MAX / 2);
   }
 

@@ -1,5 +1,6 @@
 import { open } from 'node:fs/promises';
-import type { OcsfEvent } from '../ocsf-event.ts';
+import { headerOf, type EventHeader, type OcsfEvent } from '../ocsf-event.ts';
+import { linkOf } from '../chain.ts';
 import { parseLine, segmentPath } from './segment-files.ts';
 
 /** A position in the spool: just after the record ending at `offset` of `segment`; `seq` is the last event before it. */
@@ -9,13 +10,36 @@ export interface Cursor {
   readonly seq: number;
 }
 
-export interface SpoolEntry {
+/** One spooled event as a sink reads it. */
+export class SpoolEntry {
   readonly seq: number;
   /** The canonical JSON line as spooled (its SHA-256 is the chain hash). */
   readonly line: string;
-  readonly event: OcsfEvent;
+  readonly header: EventHeader;
+  /** The replica whose chain the event is in. */
+  readonly replicaId: string;
   /** The cursor to store once this entry (and all before it) is acknowledged. */
   readonly after: Cursor;
+  #event: OcsfEvent | undefined;
+
+  constructor(seq: number, line: string, header: EventHeader, replicaId: string, after: Cursor, event?: OcsfEvent) {
+    this.seq = seq;
+    this.line = line;
+    this.header = header;
+    this.replicaId = replicaId;
+    this.after = after;
+    this.#event = event;
+  }
+
+  /** An entry from a line read back from disk. */
+  static parse(line: string, event: OcsfEvent, after: Cursor): SpoolEntry {
+    return new SpoolEntry(after.seq, line, headerOf(event), linkOf(event)?.replica_id ?? '-', after, event);
+  }
+
+  /** The whole event: parsed from the line when first asked for (only some renderers need more than the header). */
+  get event(): OcsfEvent {
+    return (this.#event ??= JSON.parse(this.line) as OcsfEvent);
+  }
 }
 
 /** What the reader needs from the spool: which segments exist and how far each is committed. */
@@ -60,7 +84,7 @@ export async function readFrom(view: SpoolView, cursor: Cursor, max: number): Pr
       const p = parseLine(r.line);
       if (p.kind === 'event') {
         seq = p.seq as number;
-        entries.push({ seq, line: r.line, event: p.value as OcsfEvent, after: { segment: pos.segment, offset, seq } });
+        entries.push(SpoolEntry.parse(r.line, p.value as OcsfEvent, { segment: pos.segment, offset, seq }));
       }
     }
     pos = { segment: pos.segment, offset: pos.offset + consumed, seq };

@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import { WardenError } from '../../errors/warden-error.ts';
 import { auditDropped, auditErrors, auditEventsWritten, auditSpoolBytes, auditSpoolFull } from '../audit-metrics.ts';
 import { publicPem } from '../chain.ts';
-import type { OcsfEvent } from '../ocsf-event.ts';
+import type { UnlinkedEvent } from '../ocsf-event.ts';
 import { AppendQueue } from './append-queue.ts';
 import { deleteAcknowledged, dropOldest } from './capacity.ts';
 import { ChainHead, type CheckpointOptions, type EventRecord } from './chain-head.ts';
@@ -43,7 +43,7 @@ export class Spool implements SpoolView {
   #writer!: SegmentWriter;
   #cursors!: CursorStore;
   #head!: ChainHead;
-  readonly #recent = new RecentEntries();
+  readonly #recent: RecentEntries;
   readonly #waiters = new Set<() => void>();
   readonly #queue = new AppendQueue(() => void this.#enqueue(() => this.#flush()));
   #chain: Promise<void> = Promise.resolve();
@@ -57,6 +57,7 @@ export class Spool implements SpoolView {
   private constructor(o: SpoolOptions) {
     this.#o = o;
     this.dir = o.dir;
+    this.#recent = new RecentEntries(o.replicaId);
   }
 
   static async open(o: SpoolOptions): Promise<Spool> {
@@ -109,7 +110,7 @@ export class Spool implements SpoolView {
    * `always`): from then on a crash of this process cannot lose it. Every event queued in the same
    * event-loop turn shares one write and one promise.
    */
-  append(event: OcsfEvent): Promise<void> {
+  append(event: UnlinkedEvent): Promise<void> {
     if (this.#closed) {
       auditDropped.inc({ reason: 'closed' });
       return RESOLVED;
@@ -137,10 +138,10 @@ export class Spool implements SpoolView {
     try {
       await this.#writer.write(records, (r, end) => {
         const rec = r as EventRecord;
-        if (rec.event === undefined) return;
+        if (rec.header === undefined) return;
         written++;
         // Committed: sinks that keep up take it from memory, never from disk.
-        this.#recent.add(rec.seq as number, rec.line, rec.event, end);
+        this.#recent.add(rec.seq as number, rec.line, rec.header, end);
       });
     } catch (err) {
       // Nothing is lost: unwritten events go back in front of the queue with their sequence undone,

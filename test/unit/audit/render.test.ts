@@ -1,18 +1,19 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { backoffMs, retryDelayMs } from '../../../src/audit/backoff.ts';
-import { canonicalJson } from '../../../src/audit/canonical-json.ts';
+import { toOcsf } from '../../../src/audit/ocsf-event.ts';
 import { cefHeader, cefValue, toCef } from '../../../src/audit/render/cef.ts';
 import { renderer } from '../../../src/audit/render/render.ts';
 import { retryAfterMs } from '../../../src/audit/sinks/sink.ts';
 import { octetCounted, sdValue } from '../../../src/audit/sinks/syslog-format.ts';
-import { sampleEvent } from './spool-helpers.ts';
+import { SpoolEntry } from '../../../src/audit/spool/spool-reader.ts';
+import { sampleEvent, sampleFacts } from './spool-helpers.ts';
 
 describe('renderers and delivery helpers', () => {
   it('CEF escapes header pipes and extension equals signs, backslashes and newlines', () => {
     assert.equal(cefHeader('a|b\\c'), 'a\\|b\\\\c');
     assert.equal(cefValue('x=1\\y\nz'), 'x\\=1\\\\y\\nz');
-    const e = sampleEvent();
+    const e = toOcsf(sampleFacts(), 'u', Date.now());
     e.message = 'pipe | and = sign';
     (e.unmapped.mcp as Record<string, unknown>).tool = 'evil=tool\nnext';
     const line = toCef(e);
@@ -21,19 +22,18 @@ describe('renderers and delivery helpers', () => {
     assert.match(line, / cs1=evil\\=tool\\nnext /);
   });
 
-  it('an event renders the same from memory (absent facts as undefined members) and from its spooled line', () => {
-    // Sinks that keep up render the in-memory event; after a restart they render the parsed line.
+  it('an entry kept in memory (header from the facts) renders and reads the same as the entry read back from its line', () => {
+    // Sinks that keep up read entries from memory, which carry a header built with the line; after a
+    // restart they read entries parsed back from the spool file. Both must tell sinks the same.
     const e = sampleEvent();
-    const line = canonicalJson(e);
-    assert.ok(!line.includes('undefined'));
-    for (const format of ['ocsf', 'ecs', 'cef'] as const) {
-      const render = renderer(format);
-      const fromMemory = render({ seq: 1, line, event: e, after: { segment: 1, offset: 0, seq: 1 } });
-      const fromDisk = render({ seq: 1, line, event: JSON.parse(line) as typeof e, after: { segment: 1, offset: 0, seq: 1 } });
-      // ECS is JSON whose nested key order follows the object (memory: insertion order; disk: sorted).
-      if (format === 'ecs') assert.deepEqual(JSON.parse(fromMemory), JSON.parse(fromDisk));
-      else assert.equal(fromMemory, fromDisk, format);
-    }
+    const line = e.line({ replica_id: 'replica-a', seq: 1, prev_hash: '0'.repeat(64) });
+    const after = { segment: 1, offset: 0, seq: 1 };
+    const fromMemory = new SpoolEntry(1, line, e.header, 'replica-a', after);
+    const fromDisk = SpoolEntry.parse(line, JSON.parse(line), after);
+    assert.deepEqual(fromMemory.header, fromDisk.header);
+    assert.equal(fromMemory.replicaId, fromDisk.replicaId);
+    assert.deepEqual(fromMemory.event, fromDisk.event);
+    for (const format of ['ocsf', 'ecs', 'cef'] as const) assert.equal(renderer(format)(fromMemory), renderer(format)(fromDisk), format);
   });
 
   it('RFC 5424 SD-PARAM values escape " \\ ] and octet counting counts bytes, not characters', () => {

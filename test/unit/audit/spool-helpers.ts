@@ -3,7 +3,8 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { toOcsf, type OcsfEvent } from '../../../src/audit/ocsf-event.ts';
+import type { ExchangeFacts } from '../../../src/audit/audit-facts.ts';
+import { unlinkedEvent, type UnlinkedEvent } from '../../../src/audit/ocsf-event.ts';
 import { Spool, type SpoolOptions } from '../../../src/audit/spool/spool.ts';
 import { ALICE } from './contexts.ts';
 
@@ -18,12 +19,12 @@ export function ed25519(): { privateKey: KeyObject; publicKey: KeyObject } {
 }
 
 let n = 0;
-export function sampleEvent(i = n++): OcsfEvent {
-  return toOcsf(
-    { source: 'exchange', eventCode: 'mcp.exchange', direction: 'to_server', messageKind: 'request', method: 'tools/call', tool: 'echo', jsonrpcId: i, principal: ALICE, clientIp: '127.0.0.1', upstream: 'everything', startedAt: Date.now(), durationMs: 1, outcome: 'success', message: `call ${i}` },
-    `uid-${i}`,
-    Date.now(),
-  );
+export function sampleFacts(i = n++): ExchangeFacts {
+  return { source: 'exchange', eventCode: 'mcp.exchange', direction: 'to_server', messageKind: 'request', method: 'tools/call', tool: 'echo', jsonrpcId: i, principal: ALICE, clientIp: '127.0.0.1', upstream: 'everything', startedAt: Date.now(), durationMs: 1, outcome: 'success', message: `call ${i}` };
+}
+
+export function sampleEvent(i = n++): UnlinkedEvent {
+  return unlinkedEvent(sampleFacts(i), `uid-${i}`, Date.now());
 }
 
 export function openSpool(dir: string, overrides: Partial<SpoolOptions> = {}): Promise<Spool> {

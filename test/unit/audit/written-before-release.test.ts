@@ -3,7 +3,7 @@ import { mkdirSync, readFileSync, rmdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { ExchangeTracker } from '../../../src/audit/exchange-tracker.ts';
-import { toOcsf } from '../../../src/audit/ocsf-event.ts';
+import { unlinkedEvent } from '../../../src/audit/ocsf-event.ts';
 import { segmentName, segmentPath } from '../../../src/audit/spool/segment-files.ts';
 import { verifyChain } from '../../../src/audit/verify.ts';
 import { WardenError } from '../../../src/errors/warden-error.ts';
@@ -23,7 +23,7 @@ describe('audit: an exchange is released only once its event is written', () => 
   it('a response and a refusal are in the spool file when pipeline.run returns; a forwarded request is not held', async () => {
     const dir = tempDir();
     const spool = await openSpool(dir);
-    const tracker = new ExchangeTracker({ arguments: 'digest', maxPending: 100, timeoutMs: 60_000, emit: (f) => spool.append(toOcsf(f, 'u', Date.now())), onError: (err) => assert.fail(String(err)) });
+    const tracker = new ExchangeTracker({ arguments: 'digest', maxPending: 100, timeoutMs: 60_000, emit: (f) => spool.append(unlinkedEvent(f, 'u', Date.now())), onError: (err) => assert.fail(String(err)) });
     const pipeline = new Pipeline({ toServer: [denyGetEnv], toClient: [] }, [tracker]);
     const onDisk = () => readFileSync(join(dir, 'segments', segmentName(1)), 'utf8').trim().split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as { unmapped: { mcp: { jsonrpc_id: number } }; status: string });
     try {
@@ -45,7 +45,7 @@ describe('audit: an exchange is released only once its event is written', () => 
     const dir = tempDir();
     const spool = await openSpool(dir);
     try {
-      const tracker = new ExchangeTracker({ arguments: 'digest', maxPending: 100, timeoutMs: 60_000, emit: (f) => spool.append(toOcsf(f, 'u', Date.now())), onError: () => {} });
+      const tracker = new ExchangeTracker({ arguments: 'digest', maxPending: 100, timeoutMs: 60_000, emit: (f) => spool.append(unlinkedEvent(f, 'u', Date.now())), onError: () => {} });
       const pipeline = new Pipeline({ toServer: [denyGetEnv], toClient: [] }, [tracker]);
       const conn = connection();
       const released: number[] = [];
