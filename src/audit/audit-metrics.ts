@@ -65,3 +65,6 @@ export const auditErrors = new Counter({
   labelNames: ['where'] as const,
   registers: [metricsRegistry],
 });
+
+/** Every audit metric: the audit thread counts in its own copies, mirrored into the proxy's registry (audit-thread.ts). */
+export const AUDIT_METRICS: readonly (Counter | Gauge)[] = [auditEventsWritten, auditEventsAcked, auditRetries, auditResent, auditDropped, auditSpoolBytes, auditSpoolFull, auditOldestUnackedSeconds, auditErrors];

@@ -51,7 +51,7 @@ describe('audit HTTP sinks against real node:http servers', () => {
     const audit = await startAudit({ sinks: [{ type: 'webhook', url: `${r.url}/hook`, hmac_secret: secret, batch_size: 40, retry: { initial_ms: 20, max_ms: 200 } }] });
     try {
       await exchanges(audit, 200);
-      const ok = await audit.shippers[0]?.waitFor(200, 30_000);
+      const ok = await audit.waitForSink(0, 200, 30_000);
       assert.ok(ok, 'all 200 acknowledged');
       failUntil = 0;
       const delivered = r.log.filter((x) => x.status === 200);
@@ -96,7 +96,7 @@ describe('audit HTTP sinks against real node:http servers', () => {
     const audit = await startAudit({ sinks: [{ type: 'splunk_hec', url: r.url, token, ack: true, ack_poll_ms: 20, batch_size: 25, index: 'mcp' }] });
     try {
       await exchanges(audit, 60);
-      assert.ok(await audit.shippers[0]?.waitFor(60, 20_000));
+      assert.ok(await audit.waitForSink(0, 60, 20_000));
       const posts = r.log.filter((x) => x.url === '/services/collector/event');
       assert.ok(posts.length >= 3, 'batched');
       const channel = posts[0]?.headers['x-splunk-request-channel'];
@@ -117,7 +117,7 @@ describe('audit HTTP sinks against real node:http servers', () => {
     const audit = await startAudit({ sinks: [{ type: 'otlp', url: `${r.url}/v1/logs`, format: 'ocsf' }] });
     try {
       await exchanges(audit, 10);
-      assert.ok(await audit.shippers[0]?.waitFor(10, 10_000));
+      assert.ok(await audit.waitForSink(0, 10, 10_000));
       const records = r.log.flatMap((x) => (JSON.parse(x.body) as { resourceLogs: { scopeLogs: { logRecords: { body: { stringValue: string }; attributes: { key: string; value: { intValue?: string } }[]; timeUnixNano: string; severityNumber: number }[] }[] }[] }).resourceLogs[0]?.scopeLogs[0]?.logRecords ?? []);
       assert.equal(records.length, 10);
       const first = records[0];
@@ -138,7 +138,7 @@ describe('audit HTTP sinks against real node:http servers', () => {
     const audit = await startAudit({ sinks: [{ type: 'file', name: 'ecs', path: join(dir, 'ecs.jsonl'), format: 'ecs' }, { type: 'file', name: 'cef', path: join(dir, 'audit.cef'), format: 'cef' }, { type: 'file', name: 'ocsf', path: join(dir, 'audit.jsonl') }] });
     try {
       await exchanges(audit, 3);
-      for (const s of audit.shippers) assert.ok(await s.waitFor(3, 10_000));
+      for (const sink of [0, 1, 2]) assert.ok(await audit.waitForSink(sink, 3, 10_000));
       const ecs = readFileSync(join(dir, 'ecs.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, any>); // eslint-disable-line @typescript-eslint/no-explicit-any
       assert.equal(ecs.length, 3);
       assert.equal(ecs[0]?.event.action, 'tools/call');

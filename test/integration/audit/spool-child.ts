@@ -8,6 +8,5 @@ import { exchanges, startAudit } from './audit-harness.ts';
 const [url, spoolDir, count] = process.argv.slice(2) as [string, string, string];
 const audit = await startAudit({ sinks: [{ type: 'webhook', name: 'hook', url, batch_size: 20, retry: { initial_ms: 20, max_ms: 200 }, timeout_ms: 60_000 }] }, { spoolDir, replicaId: 'child' });
 await exchanges(audit, Number(count));
-await audit.spool?.drain();
-process.stdout.write(`spooled ${audit.spool?.lastSeq ?? 0}\n`);
+process.stdout.write(`spooled ${await audit.drain()}\n`);
 setInterval(() => {}, 1000);

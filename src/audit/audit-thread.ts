@@ -1,0 +1,231 @@
+import { Worker } from 'node:worker_threads';
+import { pino, type Logger } from 'pino';
+import { WardenError } from '../errors/warden-error.ts';
+import type { AuditConfig } from './audit-config.ts';
+import type { ExchangeFacts } from './audit-facts.ts';
+import { auditErrors } from './audit-metrics.ts';
+import { MetricsMirror, type MetricSnapshot } from './metrics-mirror.ts';
+
+/** What the proxy thread tells the audit thread. */
+export type ToAuditThread =
+  /** `events`: one JSON array of `[facts, loggedAtMs]`, one message per event-loop turn. */
+  | { readonly type: 'events'; readonly batch: number; readonly events: string }
+  | { readonly type: 'drain'; readonly id: number }
+  | { readonly type: 'wait-sink'; readonly id: number; readonly sink: number; readonly seq: number; readonly timeoutMs: number }
+  | { readonly type: 'close'; readonly id: number };
+
+/** What the audit thread tells the proxy thread. */
+export type FromAuditThread =
+  | { readonly type: 'ready' }
+  | { readonly type: 'failed'; readonly message: string }
+  | { readonly type: 'written'; readonly batch: number }
+  | { readonly type: 'state'; readonly refusal: { readonly code: string; readonly detail: string } | undefined; readonly readiness: { readonly ok: boolean; readonly reason?: string } }
+  | { readonly type: 'reply'; readonly id: number; readonly value: unknown }
+  | { readonly type: 'metrics'; readonly snapshots: MetricSnapshot[] }
+  | { readonly type: 'log'; readonly line: string };
+
+export interface AuditThreadData {
+  readonly config: AuditConfig;
+  readonly baseDir: string;
+  readonly replicaId: string;
+  readonly logLevel: string;
+}
+
+interface Waiting {
+  readonly resolve: () => void;
+  readonly reject: (err: WardenError) => void;
+}
+
+/**
+ * The audit thread's code: from dist/, the compiled audit-worker.js; from src/ (run through tsx),
+ * audit-worker.ts behind a line that registers tsx first, since a worker thread does not inherit
+ * the parent's module hooks (Node 20 refuses the .ts entry even with `--import tsx` in execArgv).
+ */
+function workerEntry(): { entry: string | URL; eval: boolean } {
+  if (!import.meta.url.endsWith('.ts')) return { entry: new URL('./audit-worker.js', import.meta.url), eval: false };
+  const tsx = import.meta.resolve('tsx/esm/api');
+  const worker = new URL('./audit-worker.ts', import.meta.url).href;
+  return { entry: `import(${JSON.stringify(tsx)}).then(({ register }) => { register(); return import(${JSON.stringify(worker)}); });`, eval: true };
+}
+
+/**
+ * The proxy thread's side of the audit thread (audit-worker.ts), which owns the spool and the
+ * sinks. The proxy thread only gathers facts: each event-loop turn's events go over as one
+ * message, and their promise resolves when the audit thread reports them written to the spool
+ * file — an answer still waits for its event to be durable (no loss on a crash), but the work of
+ * writing the line, hashing it, the disk and the sinks' I/O no longer run on the proxy's event loop.
+ *
+ * If the audit thread dies, every event waiting for it fails with WARDEN_ERR_AUDIT_UNAVAILABLE (its
+ * answer becomes a refusal) and new requests are refused: fail closed, never unaudited.
+ */
+export class AuditThread {
+  readonly #worker: Worker;
+  readonly #log: Logger;
+  readonly #metrics = new MetricsMirror();
+  #pending: [ExchangeFacts, number][] = [];
+  #pendingWritten: Promise<void> | undefined;
+  #pendingWaiting: Waiting | undefined;
+  readonly #waiting = new Map<number, Waiting>();
+  readonly #replies = new Map<number, (value: unknown) => void>();
+  #nextId = 1;
+  #refusal: WardenError | undefined;
+  #readiness: { ok: boolean; reason?: string } = { ok: true };
+  #stopped: string | undefined;
+  #closing = false;
+
+  private constructor(worker: Worker, log: Logger) {
+    this.#worker = worker;
+    this.#log = log;
+  }
+
+  /** Starts the audit thread; rejects if it cannot open the spool or a sink. */
+  static async start(data: Omit<AuditThreadData, 'logLevel'>, logger: Logger): Promise<AuditThread> {
+    const log = logger.child({ component: 'audit' });
+    const workerData: AuditThreadData = { ...data, logLevel: logger.level };
+    const { entry, eval: isCode } = workerEntry();
+    const worker = new Worker(entry, { workerData, name: 'mcp-warden-audit', eval: isCode });
+    const thread = new AuditThread(worker, log);
+    await new Promise<void>((resolve, reject) => {
+      const early = (err: Error) => reject(err);
+      worker.once('error', early);
+      worker.once('exit', (code) => reject(new Error(`audit thread exited with code ${code} while starting`)));
+      thread.#onReady = () => {
+        worker.off('error', early);
+        worker.removeAllListeners('exit');
+        resolve();
+      };
+      thread.#onFailed = (message) => reject(new Error(message));
+      worker.on('message', (m: FromAuditThread) => thread.#receive(m));
+    });
+    worker.on('error', (err) => thread.#stop(`error: ${err.message}`));
+    worker.on('exit', (code) => thread.#stop(`exited with code ${code}`));
+    return thread;
+  }
+
+  #onReady: () => void = () => {};
+  #onFailed: (message: string) => void = () => {};
+
+  /** Queues the event; resolves once it is written to the spool file (rejects if the audit thread is gone). */
+  write(facts: ExchangeFacts): Promise<void> {
+    if (this.#stopped !== undefined) return Promise.reject(this.#unavailable());
+    this.#pending.push([facts, Date.now()]);
+    if (this.#pendingWritten === undefined) {
+      this.#pendingWritten = new Promise<void>((resolve, reject) => (this.#pendingWaiting = { resolve, reject }));
+      setImmediate(() => this.#send());
+    }
+    return this.#pendingWritten;
+  }
+
+  #send(): void {
+    const events = this.#pending;
+    const waiting = this.#pendingWaiting as Waiting;
+    this.#pending = [];
+    this.#pendingWritten = undefined;
+    this.#pendingWaiting = undefined;
+    if (this.#stopped !== undefined) return waiting.reject(this.#unavailable());
+    const batch = this.#nextId++;
+    this.#waiting.set(batch, waiting);
+    this.#post({ type: 'events', batch, events: JSON.stringify(events) });
+  }
+
+  /** Why a new MCP request must be refused now, if it must (as last reported by the audit thread). */
+  refusal(): WardenError | undefined {
+    if (this.#stopped !== undefined) return this.#unavailable();
+    return this.#refusal;
+  }
+
+  readiness(): { ok: boolean; reason?: string } {
+    if (this.#stopped !== undefined) return { ok: false, reason: `audit thread stopped (${this.#stopped})` };
+    return this.#readiness;
+  }
+
+  /** Everything written so far is in the spool; returns the last sequence number (tests, benchmarks). */
+  async drain(): Promise<number> {
+    if (this.#pendingWritten !== undefined) await this.#pendingWritten;
+    return (await this.#ask({ type: 'drain', id: 0 })) as number;
+  }
+
+  /** Waits until sink number `sink` acknowledged `seq` (tests, benchmarks). */
+  async waitForSink(sink: number, seq: number, timeoutMs: number): Promise<boolean> {
+    return (await this.#ask({ type: 'wait-sink', id: 0, sink, seq, timeoutMs })) === true;
+  }
+
+  /** Sends what is queued, lets the audit thread close the spool and sinks, and ends it. */
+  async close(timeoutMs = 10_000): Promise<void> {
+    if (this.#closing) return;
+    if (this.#pendingWritten !== undefined) this.#send();
+    this.#closing = true;
+    if (this.#stopped === undefined) {
+      const closed = this.#ask({ type: 'close', id: 0 });
+      await Promise.race([closed, new Promise((r) => setTimeout(r, timeoutMs).unref())]);
+    }
+    await this.#worker.terminate();
+  }
+
+  /** Sends a question (its `id` is filled in here) and resolves with the audit thread's reply. */
+  #ask(message: Exclude<ToAuditThread, { type: 'events' }>): Promise<unknown> {
+    if (this.#stopped !== undefined) return Promise.reject(this.#unavailable());
+    const id = this.#nextId++;
+    return new Promise((resolve) => {
+      this.#replies.set(id, resolve);
+      this.#post({ ...message, id } as ToAuditThread);
+    });
+  }
+
+  #post(message: ToAuditThread): void {
+    this.#worker.postMessage(message);
+  }
+
+  #receive(m: FromAuditThread): void {
+    switch (m.type) {
+      case 'written': {
+        const w = this.#waiting.get(m.batch);
+        this.#waiting.delete(m.batch);
+        w?.resolve();
+        return;
+      }
+      case 'state':
+        this.#refusal = m.refusal === undefined ? undefined : new WardenError(m.refusal.code as ConstructorParameters<typeof WardenError>[0], { detail: m.refusal.detail });
+        this.#readiness = m.readiness;
+        return;
+      case 'reply': {
+        const r = this.#replies.get(m.id);
+        this.#replies.delete(m.id);
+        r?.(m.value);
+        return;
+      }
+      case 'metrics':
+        this.#metrics.apply(m.snapshots);
+        return;
+      case 'log':
+        // Already a whole pino line from the audit thread's logger: into this thread's log destination as it is.
+        (this.#log as unknown as Record<symbol, { write(line: string): void }>)[pino.symbols.streamSym]?.write(m.line);
+        return;
+      case 'ready':
+        this.#onReady();
+        return;
+      case 'failed':
+        this.#onFailed(m.message);
+        return;
+    }
+  }
+
+  #unavailable(): WardenError {
+    return new WardenError('WARDEN_ERR_AUDIT_UNAVAILABLE', { detail: `audit thread stopped (${this.#stopped ?? 'unknown'})` });
+  }
+
+  /** The audit thread is gone: fail closed. */
+  #stop(why: string): void {
+    if (this.#stopped !== undefined) return;
+    this.#stopped = why;
+    if (!this.#closing) {
+      auditErrors.inc({ where: 'thread' });
+      this.#log.error({ reason: why }, 'audit thread stopped: events cannot be written; answers waiting for their event and new requests are refused');
+    }
+    const err = this.#unavailable();
+    for (const w of this.#waiting.values()) w.reject(err);
+    this.#waiting.clear();
+    for (const r of this.#replies.values()) r(undefined);
+    this.#replies.clear();
+  }
+}
