@@ -41,7 +41,13 @@ interface Waiting {
  * audit-worker.ts behind a line that registers tsx first, since a worker thread does not inherit
  * the parent's module hooks (Node 20 refuses the .ts entry even with `--import tsx` in execArgv).
  */
-function workerEntry(): { entry: string | URL; eval: boolean } {
+export interface WorkerEntry {
+  readonly entry: string | URL;
+  /** `entry` is code, not a file. */
+  readonly eval: boolean;
+}
+
+function workerEntry(): WorkerEntry {
   if (!import.meta.url.endsWith('.ts')) return { entry: new URL('./audit-worker.js', import.meta.url), eval: false };
   const tsx = import.meta.resolve('tsx/esm/api');
   const worker = new URL('./audit-worker.ts', import.meta.url).href;
@@ -78,12 +84,11 @@ export class AuditThread {
     this.#log = log;
   }
 
-  /** Starts the audit thread; rejects if it cannot open the spool or a sink. */
-  static async start(data: Omit<AuditThreadData, 'logLevel'>, logger: Logger): Promise<AuditThread> {
+  /** Starts the audit thread; rejects if it cannot open the spool or a sink. `code` is a test seam (a thread that misbehaves). */
+  static async start(data: Omit<AuditThreadData, 'logLevel'>, logger: Logger, code: WorkerEntry = workerEntry()): Promise<AuditThread> {
     const log = logger.child({ component: 'audit' });
     const workerData: AuditThreadData = { ...data, logLevel: logger.level };
-    const { entry, eval: isCode } = workerEntry();
-    const worker = new Worker(entry, { workerData, name: 'mcp-warden-audit', eval: isCode });
+    const worker = new Worker(code.entry, { workerData, name: 'mcp-warden-audit', eval: code.eval });
     const thread = new AuditThread(worker, log);
     await new Promise<void>((resolve, reject) => {
       const early = (err: Error) => reject(err);

@@ -1,0 +1,75 @@
+import assert from 'node:assert/strict';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { describe, it } from 'node:test';
+import { pino } from 'pino';
+import { auditConfigSchema } from '../../../src/audit/audit-config.ts';
+import { AuditThread } from '../../../src/audit/audit-thread.ts';
+import { createAudit } from '../../../src/audit/create-audit.ts';
+import { isWardenError } from '../../../src/errors/warden-error.ts';
+import { metricsRegistry } from '../../../src/metrics/registry.ts';
+import { sampleFacts, tempDir } from './spool-helpers.ts';
+
+/** A logger whose lines are kept, as the proxy's log destination would receive them. */
+function capturingLogger(): { logger: pino.Logger; lines: () => Record<string, unknown>[] } {
+  const out: string[] = [];
+  const stream = new Writable({ write: (chunk: Buffer, _enc, done) => (out.push(chunk.toString()), done()) });
+  return { logger: pino({ level: 'info' }, stream), lines: () => out.join('').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>) };
+}
+
+async function metricValue(name: string, labels: Record<string, string> = {}): Promise<number> {
+  const m = await metricsRegistry.getSingleMetric(name)?.get();
+  return m?.values.find((v) => Object.entries(labels).every(([k, x]) => v.labels[k] === x))?.value ?? 0;
+}
+
+function config(dir: string, extra: Record<string, unknown> = {}) {
+  return auditConfigSchema.parse({ spool: { dir: join(dir, 'spool') }, sinks: [{ type: 'file', path: join(dir, 'audit.jsonl') }], ...extra });
+}
+
+describe('the audit thread', () => {
+  it('when it dies, the events waiting for it and every new request are refused (WARDEN_ERR_AUDIT_UNAVAILABLE), /readyz fails, and it is logged and counted', async () => {
+    const { logger, lines } = capturingLogger();
+    const before = await metricValue('mcp_warden_audit_internal_errors_total', { where: 'thread' });
+    // A stand-in audit thread that starts, then crashes on the first events it is given.
+    const crashing = `const { parentPort } = require('node:worker_threads');
+      parentPort.on('message', (m) => { if (m.type === 'events') process.exit(7); });
+      parentPort.postMessage({ type: 'ready' });`;
+    const thread = await AuditThread.start({ config: config(tempDir()), baseDir: '.', replicaId: 'r' }, logger, { entry: crashing, eval: true });
+    assert.equal(thread.refusal(), undefined);
+    await assert.rejects(thread.write(sampleFacts()), (err) => isWardenError(err) && err.code === 'WARDEN_ERR_AUDIT_UNAVAILABLE');
+    const refusal = thread.refusal();
+    assert.ok(refusal !== undefined && refusal.code === 'WARDEN_ERR_AUDIT_UNAVAILABLE', 'new requests are refused');
+    assert.match(refusal.detail ?? '', /exited with code 7/);
+    assert.deepEqual(thread.readiness(), { ok: false, reason: 'audit thread stopped (exited with code 7)' });
+    await assert.rejects(thread.write(sampleFacts()), (err) => isWardenError(err) && err.code === 'WARDEN_ERR_AUDIT_UNAVAILABLE', 'later events fail at once');
+    assert.ok(lines().some((l) => l.level === 50 && String(l.msg).startsWith('audit thread stopped')));
+    assert.equal(await metricValue('mcp_warden_audit_internal_errors_total', { where: 'thread' }), before + 1);
+    await thread.close();
+  });
+
+  it('a spool it cannot open makes createAudit fail with the reason (mcp-warden does not start unaudited)', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'not-a-dir'), 'x');
+    await assert.rejects(createAudit({ config: auditConfigSchema.parse({ spool: { dir: join(dir, 'not-a-dir', 'spool') }, sinks: [{ type: 'stdout' }] }), logger: pino({ level: 'silent' }), baseDir: dir, replicaId: 'r' }), /ENOTDIR/);
+  });
+
+  it("its log lines reach the proxy thread's log destination, and its metrics the proxy's registry", async () => {
+    const dir = tempDir();
+    mkdirSync(join(dir, 'spool'));
+    const { logger, lines } = capturingLogger();
+    const written = await metricValue('mcp_warden_audit_events_written_total');
+    const acked = await metricValue('mcp_warden_audit_events_acknowledged_total', { sink: 'file-0' });
+    const audit = await createAudit({ config: config(dir), logger, baseDir: dir, replicaId: 'r' });
+    for (let i = 0; i < 5; i++) audit.port.record({ type: 'config.reloaded', outcome: 'success', message: `reload ${i}` });
+    const seq = await audit.drain();
+    assert.equal(seq, 5);
+    assert.ok(await audit.waitForSink(0, seq, 10_000));
+    await audit.close(); // sends the thread's last metrics
+    const started = lines().find((l) => l.msg === 'audit started');
+    assert.ok(started !== undefined, 'the audit thread logged through the proxy logger');
+    assert.equal(started.component, 'audit');
+    assert.equal(await metricValue('mcp_warden_audit_events_written_total'), written + 5);
+    assert.equal(await metricValue('mcp_warden_audit_events_acknowledged_total', { sink: 'file-0' }), acked + 5);
+  });
+});
