@@ -15,6 +15,8 @@ const LF = 0x0a;
 interface Waiting {
   resolve: (data: string) => void;
   reject: (err: Error) => void;
+  /** performance.now() when the frame was written: one watchdog checks the oldest, not a timer per frame. */
+  sentAt: number;
 }
 
 export class RelpError extends Error {
@@ -36,11 +38,14 @@ export class RelpConnection {
   #txnr = 0;
   #buffer: Buffer = Buffer.alloc(0);
   #dead: Error | undefined;
+  readonly #watchdog: NodeJS.Timeout;
 
   private constructor(socket: Socket, window: number, timeoutMs: number) {
     this.#socket = socket;
     this.#window = window;
     this.#timeoutMs = timeoutMs;
+    this.#watchdog = setInterval(() => this.#checkOldest(), Math.max(10, Math.min(1000, Math.floor(timeoutMs / 4))));
+    this.#watchdog.unref();
     socket.on('data', (chunk: Buffer) => this.#onData(chunk));
     socket.on('error', (err) => this.#fail(new RelpError(`RELP connection error: ${err.message}`, 'connection')));
     socket.on('close', () => this.#fail(new RelpError('RELP connection closed', 'connection')));
@@ -110,23 +115,9 @@ export class RelpConnection {
     if (this.#dead !== undefined) return Promise.reject(this.#dead);
     this.#txnr = this.#txnr >= MAX_TXNR ? 1 : this.#txnr + 1;
     const txnr = this.#txnr;
-    const body = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
-    const head = body.length === 0 ? `${txnr} ${command} 0` : `${txnr} ${command} ${body.length} `;
-    const frame = body.length === 0 ? Buffer.from(`${head}\n`) : Buffer.concat([Buffer.from(head), body, Buffer.from('\n')]);
+    const length = typeof data === 'string' ? Buffer.byteLength(data, 'utf8') : data.length;
     return new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.#fail(new RelpError(`RELP: no rsp to txnr ${txnr} within ${this.#timeoutMs} ms`, 'timeout'));
-      }, this.#timeoutMs);
-      this.#waiting.set(txnr, {
-        resolve: (d) => {
-          clearTimeout(timer);
-          resolve(d);
-        },
-        reject: (e) => {
-          clearTimeout(timer);
-          reject(e);
-        },
-      });
+      this.#waiting.set(txnr, { resolve, reject, sentAt: performance.now() });
       // Frames written in one tick (a batch fills the window at once) go out in one write, not one each.
       if (!this.#corked) {
         this.#corked = true;
@@ -136,8 +127,23 @@ export class RelpConnection {
           this.#socket.uncork();
         });
       }
-      this.#socket.write(frame);
+      if (length === 0) this.#socket.write(`${txnr} ${command} 0\n`);
+      else if (typeof data === 'string') this.#socket.write(`${txnr} ${command} ${length} ${data}\n`); // encoded once, by the socket
+      else {
+        this.#socket.write(`${txnr} ${command} ${length} `);
+        this.#socket.write(data);
+        this.#socket.write('\n');
+      }
     });
+  }
+
+  /** The oldest unanswered frame waited longer than the timeout: the session is dead (every unanswered frame counts as not delivered). */
+  #checkOldest(): void {
+    const oldest = this.#waiting.entries().next().value as [number, Waiting] | undefined;
+    if (oldest !== undefined && performance.now() - oldest[1].sentAt > this.#timeoutMs) {
+      this.#fail(new RelpError(`RELP: no rsp to txnr ${oldest[0]} within ${this.#timeoutMs} ms`, 'timeout'));
+      this.#socket.destroy();
+    }
   }
 
   #onData(chunk: Buffer): void {
@@ -186,6 +192,7 @@ export class RelpConnection {
 
   #fail(err: Error): void {
     if (this.#dead === undefined) this.#dead = err;
+    clearInterval(this.#watchdog);
     for (const [, w] of this.#waiting) w.reject(this.#dead);
     this.#waiting.clear();
     for (const wake of this.#slotWaiters.splice(0)) wake();

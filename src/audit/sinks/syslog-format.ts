@@ -30,13 +30,18 @@ export function syslogFormatter(o: SyslogOptions, render: (e: SpoolEntry) => str
   const host = printable(o.hostname ?? hostname(), 255);
   const app = printable(o.appName, 48);
   const procid = String(process.pid);
+  // Event codes and replica ids are few: their header forms are worked out once each.
+  const msgids = new Map<string, string>();
+  const sds = new Map<string, string>();
   return (entry) => {
     const h = entry.header;
     const pri = o.facility * 8 + (SYSLOG_SEVERITY[h.severityId] ?? 6);
     const ts = new Date(h.time).toISOString();
-    const msgid = printable(h.eventCode, 32);
-    const sd = `[${SD_ID} seq="${entry.seq}" replica="${sdValue(entry.replicaId)}"]`;
-    return `<${pri}>1 ${ts} ${host} ${app} ${procid} ${msgid} ${sd} ${render(entry)}`;
+    let msgid = msgids.get(h.eventCode);
+    if (msgid === undefined) msgids.set(h.eventCode, (msgid = printable(h.eventCode, 32)));
+    let replica = sds.get(entry.replicaId);
+    if (replica === undefined) sds.set(entry.replicaId, (replica = sdValue(entry.replicaId)));
+    return `<${pri}>1 ${ts} ${host} ${app} ${procid} ${msgid} [${SD_ID} seq="${entry.seq}" replica="${replica}"] ${render(entry)}`;
   };
 }
 
