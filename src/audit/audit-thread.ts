@@ -3,7 +3,7 @@ import { pino, type Logger } from 'pino';
 import { WardenError } from '../errors/warden-error.ts';
 import type { AuditConfig } from './audit-config.ts';
 import type { ExchangeFacts } from './audit-facts.ts';
-import { auditErrors } from './audit-metrics.ts';
+import { auditDropped, auditErrors } from './audit-metrics.ts';
 import { MetricsMirror, type MetricSnapshot } from './metrics-mirror.ts';
 
 /** What the proxy thread tells the audit thread. */
@@ -21,6 +21,8 @@ export type FromAuditThread =
   | { readonly type: 'written'; readonly batch: number }
   | { readonly type: 'state'; readonly refusal: { readonly code: string; readonly detail: string } | undefined; readonly readiness: { readonly ok: boolean; readonly reason?: string } }
   | { readonly type: 'reply'; readonly id: number; readonly value: unknown }
+  /** A message the audit thread could not handle: its batch or question fails (never left waiting). */
+  | { readonly type: 'failed-message'; readonly batch?: number; readonly id?: number; readonly message: string }
   | { readonly type: 'metrics'; readonly snapshots: MetricSnapshot[] }
   | { readonly type: 'log'; readonly line: string };
 
@@ -31,8 +33,8 @@ export interface AuditThreadData {
   readonly logLevel: string;
 }
 
-interface Waiting {
-  readonly resolve: () => void;
+interface Waiting<T = void> {
+  readonly resolve: (value: T) => void;
   readonly reject: (err: WardenError) => void;
 }
 
@@ -68,16 +70,18 @@ export class AuditThread {
   readonly #worker: Worker;
   readonly #log: Logger;
   readonly #metrics = new MetricsMirror();
-  #pending: [ExchangeFacts, number][] = [];
+  /** This turn's events, each already JSON (`[facts, loggedAtMs]`). */
+  #pending: string[] = [];
   #pendingWritten: Promise<void> | undefined;
   #pendingWaiting: Waiting | undefined;
+  #sendScheduled: NodeJS.Immediate | undefined;
   readonly #waiting = new Map<number, Waiting>();
-  readonly #replies = new Map<number, (value: unknown) => void>();
+  readonly #replies = new Map<number, Waiting<unknown>>();
   #nextId = 1;
   #refusal: WardenError | undefined;
   #readiness: { ok: boolean; reason?: string } = { ok: true };
   #stopped: string | undefined;
-  #closing = false;
+  #closing: Promise<void> | undefined;
 
   private constructor(worker: Worker, log: Logger) {
     this.#worker = worker;
@@ -110,27 +114,46 @@ export class AuditThread {
   #onReady: () => void = () => {};
   #onFailed: (message: string) => void = () => {};
 
-  /** Queues the event; resolves once it is written to the spool file (rejects if the audit thread is gone). */
+  /**
+   * Queues the event; resolves once it is written to the spool file, rejects (WARDEN_ERR_AUDIT_UNAVAILABLE)
+   * if it cannot be: the audit thread is gone or closing. A caller may drop the promise: a rejection
+   * nobody awaits is handled here (it is already logged and counted), never an unhandled rejection.
+   */
   write(facts: ExchangeFacts): Promise<void> {
-    if (this.#stopped !== undefined) return Promise.reject(this.#unavailable());
-    this.#pending.push([facts, Date.now()]);
+    if (this.#stopped !== undefined || this.#closing !== undefined) {
+      auditDropped.inc({ reason: 'closed' });
+      return handled(Promise.reject(this.#unavailable()));
+    }
+    let json: string;
+    try {
+      json = JSON.stringify([lineFacts(facts), Date.now()]);
+    } catch (err) {
+      // Facts that cannot be serialised (a BigInt in security details, say): this event fails, alone.
+      auditErrors.inc({ where: 'event' });
+      this.#log.error({ err }, 'audit: could not serialise an event');
+      return handled(Promise.reject(new WardenError('WARDEN_ERR_AUDIT_UNAVAILABLE', { detail: `audit event not serialisable: ${(err as Error).message}` })));
+    }
+    this.#pending.push(json);
     if (this.#pendingWritten === undefined) {
-      this.#pendingWritten = new Promise<void>((resolve, reject) => (this.#pendingWaiting = { resolve, reject }));
-      setImmediate(() => this.#send());
+      this.#pendingWritten = handled(new Promise<void>((resolve, reject) => (this.#pendingWaiting = { resolve, reject })));
+      this.#sendScheduled = setImmediate(() => this.#send());
     }
     return this.#pendingWritten;
   }
 
   #send(): void {
+    if (this.#sendScheduled !== undefined) clearImmediate(this.#sendScheduled);
+    this.#sendScheduled = undefined;
     const events = this.#pending;
-    const waiting = this.#pendingWaiting as Waiting;
+    const waiting = this.#pendingWaiting;
     this.#pending = [];
     this.#pendingWritten = undefined;
     this.#pendingWaiting = undefined;
+    if (waiting === undefined) return;
     if (this.#stopped !== undefined) return waiting.reject(this.#unavailable());
     const batch = this.#nextId++;
     this.#waiting.set(batch, waiting);
-    this.#post({ type: 'events', batch, events: JSON.stringify(events) });
+    this.#post({ type: 'events', batch, events: `[${events.join(',')}]` });
   }
 
   /** Why a new MCP request must be refused now, if it must (as last reported by the audit thread). */
@@ -156,14 +179,18 @@ export class AuditThread {
   }
 
   /** Sends what is queued, lets the audit thread close the spool and sinks, and ends it. */
-  async close(timeoutMs = 10_000): Promise<void> {
-    if (this.#closing) return;
-    if (this.#pendingWritten !== undefined) this.#send();
-    this.#closing = true;
+  close(timeoutMs = 10_000): Promise<void> {
+    this.#closing ??= this.#close(timeoutMs);
+    return this.#closing;
+  }
+
+  async #close(timeoutMs: number): Promise<void> {
+    this.#send();
     if (this.#stopped === undefined) {
-      const closed = this.#ask({ type: 'close', id: 0 });
+      const closed = this.#ask({ type: 'close', id: 0 }).catch(() => {});
       await Promise.race([closed, new Promise((r) => setTimeout(r, timeoutMs).unref())]);
     }
+    this.#stopping = true;
     await this.#worker.terminate();
   }
 
@@ -171,8 +198,8 @@ export class AuditThread {
   #ask(message: Exclude<ToAuditThread, { type: 'events' }>): Promise<unknown> {
     if (this.#stopped !== undefined) return Promise.reject(this.#unavailable());
     const id = this.#nextId++;
-    return new Promise((resolve) => {
-      this.#replies.set(id, resolve);
+    return new Promise((resolve, reject) => {
+      this.#replies.set(id, { resolve, reject });
       this.#post({ ...message, id } as ToAuditThread);
     });
   }
@@ -196,7 +223,15 @@ export class AuditThread {
       case 'reply': {
         const r = this.#replies.get(m.id);
         this.#replies.delete(m.id);
-        r?.(m.value);
+        r?.resolve(m.value);
+        return;
+      }
+      case 'failed-message': {
+        const err = new WardenError('WARDEN_ERR_AUDIT_UNAVAILABLE', { detail: `audit thread: ${m.message}` });
+        const w = m.batch !== undefined ? this.#waiting.get(m.batch) : m.id !== undefined ? this.#replies.get(m.id) : undefined;
+        if (m.batch !== undefined) this.#waiting.delete(m.batch);
+        if (m.id !== undefined) this.#replies.delete(m.id);
+        w?.reject(err);
         return;
       }
       case 'metrics':
@@ -219,18 +254,43 @@ export class AuditThread {
     return new WardenError('WARDEN_ERR_AUDIT_UNAVAILABLE', { detail: `audit thread stopped (${this.#stopped ?? 'unknown'})` });
   }
 
+  /** Set once close() ends the thread itself: its exit is then expected, not a failure. */
+  #stopping = false;
+
   /** The audit thread is gone: fail closed. */
   #stop(why: string): void {
     if (this.#stopped !== undefined) return;
     this.#stopped = why;
-    if (!this.#closing) {
+    if (!this.#stopping) {
       auditErrors.inc({ where: 'thread' });
       this.#log.error({ reason: why }, 'audit thread stopped: events cannot be written; answers waiting for their event and new requests are refused');
     }
     const err = this.#unavailable();
+    this.#send(); // this turn's events fail now, not at the next turn
     for (const w of this.#waiting.values()) w.reject(err);
     this.#waiting.clear();
-    for (const r of this.#replies.values()) r(undefined);
+    for (const r of this.#replies.values()) r.reject(err);
     this.#replies.clear();
   }
+}
+
+/** Marks a promise's rejection as handled (callers that await it still see it). */
+function handled<T>(p: Promise<T>): Promise<T> {
+  p.catch(() => {});
+  return p;
+}
+
+/**
+ * Only what the event's line is written from: a principal's claims and scopes, a decision's
+ * redaction list and audit level are not sent across (JWT claims can be large).
+ */
+function lineFacts(f: ExchangeFacts): ExchangeFacts {
+  const p = f.principal;
+  const d = f.decision;
+  if (p === undefined && d === undefined) return f;
+  return {
+    ...f,
+    principal: p === undefined ? undefined : ({ id: p.id, issuer: p.issuer, auth: p.auth, roles: p.roles } as ExchangeFacts['principal']),
+    decision: d === undefined ? undefined : ({ allow: d.allow, rule: d.rule, reason: d.reason, bundleRevision: d.bundleRevision, decisionId: d.decisionId } as ExchangeFacts['decision']),
+  };
 }

@@ -75,7 +75,11 @@ async function handle(m: ToAuditThread): Promise<void> {
 }
 
 port.on('message', (m: ToAuditThread) => {
-  handle(m).catch((err: unknown) => logger.error({ err }, 'audit thread: message failed'));
+  handle(m).catch((err: unknown) => {
+    logger.error({ err }, 'audit thread: message failed');
+    // Whoever waits for this message's answer gets a failure, not silence.
+    post({ type: 'failed-message', ...(m.type === 'events' ? { batch: m.batch } : { id: m.id }), message: (err as Error).message });
+  });
 });
 sendState();
 post({ type: 'ready' });

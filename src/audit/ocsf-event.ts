@@ -75,8 +75,8 @@ function userTypeId(roles: readonly string[] | undefined): number {
   return roles.includes('admin') ? 2 : 1;
 }
 
-/** A JSON string. */
-const q = JSON.stringify as (s: string) => string;
+/** A JSON string; `""` for a string fact that is missing at run time, so that the line stays JSON. */
+const q = (s: string): string => JSON.stringify(s) ?? '""';
 /** A JSON number as canonicalJson writes it. */
 const num = (n: number): string => (Number.isFinite(n) ? String(n) : 'null');
 /** `,"key":value` for a string member, or nothing when absent. */

@@ -107,8 +107,7 @@ export class RelpConnection {
   }
 
   destroy(): void {
-    this.#fail(new RelpError('RELP connection closed by client', 'closed'));
-    this.#socket.destroy();
+    this.#abort(new RelpError('RELP connection closed by client', 'closed'));
   }
 
   #command(command: string, data: string | Buffer): Promise<string> {
@@ -141,8 +140,7 @@ export class RelpConnection {
   #checkOldest(): void {
     const oldest = this.#waiting.entries().next().value as [number, Waiting] | undefined;
     if (oldest !== undefined && performance.now() - oldest[1].sentAt > this.#timeoutMs) {
-      this.#fail(new RelpError(`RELP: no rsp to txnr ${oldest[0]} within ${this.#timeoutMs} ms`, 'timeout'));
-      this.#socket.destroy();
+      this.#abort(new RelpError(`RELP: no rsp to txnr ${oldest[0]} within ${this.#timeoutMs} ms`, 'timeout'));
     }
   }
 
@@ -152,13 +150,11 @@ export class RelpConnection {
       const frame = this.#parseFrame();
       if (frame === undefined) return;
       if (frame === null) {
-        this.#fail(new RelpError('RELP: malformed frame from the receiver', 'protocol'));
-        this.#socket.destroy();
+        this.#abort(new RelpError('RELP: malformed frame from the receiver', 'protocol'));
         return;
       }
       if (frame.command === 'serverclose') {
-        this.#fail(new RelpError('RELP receiver closed the session', 'connection'));
-        this.#socket.destroy();
+        this.#abort(new RelpError('RELP receiver closed the session', 'connection'));
         return;
       }
       if (frame.command !== 'rsp') continue;
@@ -188,6 +184,12 @@ export class RelpConnection {
     if (b[pos] !== LF) return null;
     this.#buffer = b.subarray(pos + 1);
     return { txnr: Number(txnr), command, data };
+  }
+
+  /** The session is over: every unanswered frame fails with `err`, and the socket goes. */
+  #abort(err: Error): void {
+    this.#fail(err);
+    this.#socket.destroy();
   }
 
   #fail(err: Error): void {

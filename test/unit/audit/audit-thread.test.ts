@@ -5,6 +5,7 @@ import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
 import { pino } from 'pino';
 import { auditConfigSchema } from '../../../src/audit/audit-config.ts';
+import { AUDIT_METRICS } from '../../../src/audit/audit-metrics.ts';
 import { AuditThread } from '../../../src/audit/audit-thread.ts';
 import { createAudit } from '../../../src/audit/create-audit.ts';
 import { isWardenError } from '../../../src/errors/warden-error.ts';
@@ -43,9 +44,42 @@ describe('the audit thread', () => {
     assert.match(refusal.detail ?? '', /exited with code 7/);
     assert.deepEqual(thread.readiness(), { ok: false, reason: 'audit thread stopped (exited with code 7)' });
     await assert.rejects(thread.write(sampleFacts()), (err) => isWardenError(err) && err.code === 'WARDEN_ERR_AUDIT_UNAVAILABLE', 'later events fail at once');
+    void thread.write(sampleFacts()); // a dropped promise (a forwarded notification's event) must not crash the process
+    await assert.rejects(thread.drain(), (err) => isWardenError(err) && err.code === 'WARDEN_ERR_AUDIT_UNAVAILABLE', 'drain does not pretend');
+    await new Promise((r) => setImmediate(r));
     assert.ok(lines().some((l) => l.level === 50 && String(l.msg).startsWith('audit thread stopped')));
     assert.equal(await metricValue('mcp_warden_audit_internal_errors_total', { where: 'thread' }), before + 1);
     await thread.close();
+  });
+
+  it('closing right after a write, with a thread that exits instead of answering: the write fails, close ends, nothing throws', async () => {
+    const exitsOnClose = `const { parentPort } = require('node:worker_threads');
+      parentPort.on('message', (m) => { if (m.type === 'close') process.exit(0); });
+      parentPort.postMessage({ type: 'ready' });`;
+    const thread = await AuditThread.start({ config: config(tempDir()), baseDir: '.', replicaId: 'r' }, pino({ level: 'silent' }), { entry: exitsOnClose, eval: true });
+    const written = thread.write(sampleFacts());
+    await thread.close();
+    await assert.rejects(written, (err) => isWardenError(err) && err.code === 'WARDEN_ERR_AUDIT_UNAVAILABLE');
+    await assert.rejects(thread.write(sampleFacts()), (err) => isWardenError(err) && err.code === 'WARDEN_ERR_AUDIT_UNAVAILABLE', 'no write after close');
+    await new Promise((r) => setImmediate(r)); // the write's own scheduled send has run by now, harmlessly
+  });
+
+  it('an event whose facts cannot be serialised fails alone; the others of its turn are written', async () => {
+    const dir = tempDir();
+    const thread = await AuditThread.start({ config: config(dir), baseDir: dir, replicaId: 'r' }, pino({ level: 'silent' }));
+    const good = thread.write(sampleFacts());
+    const bad = thread.write({ ...sampleFacts(), source: 'security', details: { n: 1n } });
+    await assert.rejects(bad, (err) => isWardenError(err) && err.code === 'WARDEN_ERR_AUDIT_UNAVAILABLE');
+    await good;
+    assert.equal(await thread.drain(), 1);
+    await thread.close();
+  });
+
+  it('every audit metric in the registry is mirrored from the audit thread', () => {
+    const mirrored = new Set(AUDIT_METRICS.map((m) => (m as unknown as { name: string }).name));
+    const registered = metricsRegistry.getMetricsAsArray().map((m) => (m as unknown as { name: string }).name).filter((n) => n.startsWith('mcp_warden_audit_'));
+    assert.ok(registered.length >= 9);
+    assert.deepEqual(registered.filter((n) => !mirrored.has(n)), []);
   });
 
   it('a spool it cannot open makes createAudit fail with the reason (mcp-warden does not start unaudited)', async () => {
