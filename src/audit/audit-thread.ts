@@ -38,17 +38,18 @@ interface Waiting<T = void> {
   readonly reject: (err: WardenError) => void;
 }
 
-/**
- * The audit thread's code: from dist/, the compiled audit-worker.js; from src/ (run through tsx),
- * audit-worker.ts behind a line that registers tsx first, since a worker thread does not inherit
- * the parent's module hooks (Node 20 refuses the .ts entry even with `--import tsx` in execArgv).
- */
+/** Where the audit thread's code is. */
 export interface WorkerEntry {
   readonly entry: string | URL;
   /** `entry` is code, not a file. */
   readonly eval: boolean;
 }
 
+/**
+ * The audit thread's code: from dist/, the compiled audit-worker.js; from src/ (run through tsx),
+ * audit-worker.ts behind a line that registers tsx first, since a worker thread does not inherit
+ * the parent's module hooks (Node 20 refuses the .ts entry even with `--import tsx` in execArgv).
+ */
 function workerEntry(): WorkerEntry {
   if (!import.meta.url.endsWith('.ts')) return { entry: new URL('./audit-worker.js', import.meta.url), eval: false };
   const tsx = import.meta.resolve('tsx/esm/api');
@@ -82,6 +83,11 @@ export class AuditThread {
   #readiness: { ok: boolean; reason?: string } = { ok: true };
   #stopped: string | undefined;
   #closing: Promise<void> | undefined;
+  /** Set once close() ends the thread itself: its exit is then expected, not a failure. */
+  #stopping = false;
+  /** Settle start(): the thread opened its spool and sinks, or could not. */
+  #onReady: () => void = () => {};
+  #onFailed: (message: string) => void = () => {};
 
   private constructor(worker: Worker, log: Logger) {
     this.#worker = worker;
@@ -111,9 +117,6 @@ export class AuditThread {
     return thread;
   }
 
-  #onReady: () => void = () => {};
-  #onFailed: (message: string) => void = () => {};
-
   /**
    * Queues the event; resolves once it is written to the spool file, rejects (WARDEN_ERR_AUDIT_UNAVAILABLE)
    * if it cannot be: the audit thread is gone or closing. A caller may drop the promise: a rejection
@@ -126,7 +129,7 @@ export class AuditThread {
     }
     let json: string;
     try {
-      json = JSON.stringify([lineFacts(facts), Date.now()]);
+      json = JSON.stringify([facts, Date.now()]);
     } catch (err) {
       // Facts that cannot be serialised (a BigInt in security details, say): this event fails, alone.
       auditErrors.inc({ where: 'event' });
@@ -254,9 +257,6 @@ export class AuditThread {
     return new WardenError('WARDEN_ERR_AUDIT_UNAVAILABLE', { detail: `audit thread stopped (${this.#stopped ?? 'unknown'})` });
   }
 
-  /** Set once close() ends the thread itself: its exit is then expected, not a failure. */
-  #stopping = false;
-
   /** The audit thread is gone: fail closed. */
   #stop(why: string): void {
     if (this.#stopped !== undefined) return;
@@ -278,19 +278,4 @@ export class AuditThread {
 function handled<T>(p: Promise<T>): Promise<T> {
   p.catch(() => {});
   return p;
-}
-
-/**
- * Only what the event's line is written from: a principal's claims and scopes, a decision's
- * redaction list and audit level are not sent across (JWT claims can be large).
- */
-function lineFacts(f: ExchangeFacts): ExchangeFacts {
-  const p = f.principal;
-  const d = f.decision;
-  if (p === undefined && d === undefined) return f;
-  return {
-    ...f,
-    principal: p === undefined ? undefined : ({ id: p.id, issuer: p.issuer, auth: p.auth, roles: p.roles } as ExchangeFacts['principal']),
-    decision: d === undefined ? undefined : ({ allow: d.allow, rule: d.rule, reason: d.reason, bundleRevision: d.bundleRevision, decisionId: d.decisionId } as ExchangeFacts['decision']),
-  };
 }

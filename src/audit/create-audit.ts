@@ -77,8 +77,8 @@ export async function createAudit(deps: AuditDeps): Promise<Audit> {
       return lastBounded;
     },
   };
-  // A security event nobody waits for: a failed write is already logged and counted by the thread.
-  const port = new SecurityEventPort((f) => void thread.write(f).catch(() => {}), onError);
+  // A security event nobody waits for (a failed write is already logged and counted).
+  const port = new SecurityEventPort((f) => void thread.write(f), onError);
 
   let closed = false;
   return {
