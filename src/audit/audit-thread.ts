@@ -76,7 +76,8 @@ export class AuditThread {
   #pendingWritten: Promise<void> | undefined;
   #pendingWaiting: Waiting | undefined;
   #sendScheduled: NodeJS.Immediate | undefined;
-  readonly #waiting = new Map<number, Waiting>();
+  /** Batches sent and not yet reported written, with how many events each holds. */
+  readonly #waiting = new Map<number, Waiting & { readonly events: number }>();
   readonly #replies = new Map<number, Waiting<unknown>>();
   #nextId = 1;
   #refusal: WardenError | undefined;
@@ -112,7 +113,7 @@ export class AuditThread {
       thread.#onFailed = (message) => reject(new Error(message));
       worker.on('message', (m: FromAuditThread) => thread.#receive(m));
     });
-    worker.on('error', (err) => thread.#stop(`error: ${err.message}`));
+    worker.on('error', (err: unknown) => thread.#stop(`error: ${err instanceof Error ? err.message : String(err)}`));
     worker.on('exit', (code) => thread.#stop(`exited with code ${code}`));
     return thread;
   }
@@ -153,9 +154,12 @@ export class AuditThread {
     this.#pendingWritten = undefined;
     this.#pendingWaiting = undefined;
     if (waiting === undefined) return;
-    if (this.#stopped !== undefined) return waiting.reject(this.#unavailable());
+    if (this.#stopped !== undefined) {
+      this.#lost(events.length);
+      return waiting.reject(this.#unavailable());
+    }
     const batch = this.#nextId++;
-    this.#waiting.set(batch, waiting);
+    this.#waiting.set(batch, { ...waiting, events: events.length });
     this.#post({ type: 'events', batch, events: `[${events.join(',')}]` });
   }
 
@@ -170,10 +174,17 @@ export class AuditThread {
     return this.#readiness;
   }
 
-  /** Everything written so far is in the spool; returns the last sequence number (tests, benchmarks). */
-  async drain(): Promise<number> {
-    if (this.#pendingWritten !== undefined) await this.#pendingWritten;
-    return (await this.#ask({ type: 'drain', id: 0 })) as number;
+  /** Everything written so far is in the spool; returns the last sequence number (tests, benchmarks). Rejects after `timeoutMs`. */
+  async drain(timeoutMs = 30_000): Promise<number> {
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => reject(new WardenError('WARDEN_ERR_AUDIT_UNAVAILABLE', { detail: `audit not drained within ${timeoutMs} ms` })), timeoutMs);
+    });
+    const drained = (async () => {
+      if (this.#pendingWritten !== undefined) await this.#pendingWritten;
+      return (await this.#ask({ type: 'drain', id: 0 })) as number;
+    })();
+    return Promise.race([drained, timedOut]).finally(() => clearTimeout(timer));
   }
 
   /** Waits until sink number `sink` acknowledged `seq` (tests, benchmarks). */
@@ -254,7 +265,14 @@ export class AuditThread {
   }
 
   #unavailable(): WardenError {
-    return new WardenError('WARDEN_ERR_AUDIT_UNAVAILABLE', { detail: `audit thread stopped (${this.#stopped ?? 'unknown'})` });
+    return new WardenError('WARDEN_ERR_AUDIT_UNAVAILABLE', { detail: this.#stopped !== undefined ? `audit thread stopped (${this.#stopped})` : 'audit is closing' });
+  }
+
+  /** Events the audit thread took or was to take, and will never write: always logged and counted, at close too. */
+  #lost(events: number): void {
+    if (events === 0) return;
+    auditDropped.inc({ reason: 'thread_stopped' }, events);
+    this.#log.error({ events, reason: this.#stopped }, 'audit: events not written (the audit thread stopped first)');
   }
 
   /** The audit thread is gone: fail closed. */
@@ -267,7 +285,10 @@ export class AuditThread {
     }
     const err = this.#unavailable();
     this.#send(); // this turn's events fail now, not at the next turn
-    for (const w of this.#waiting.values()) w.reject(err);
+    for (const w of this.#waiting.values()) {
+      this.#lost(w.events);
+      w.reject(err);
+    }
     this.#waiting.clear();
     for (const r of this.#replies.values()) r.reject(err);
     this.#replies.clear();

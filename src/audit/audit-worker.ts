@@ -3,6 +3,7 @@ import type { LevelWithSilent } from 'pino';
 import { createLogger } from '../log/logger.ts';
 import type { ExchangeFacts } from './audit-facts.ts';
 import { AuditCore } from './audit-core.ts';
+import { auditErrors } from './audit-metrics.ts';
 import type { AuditThreadData, FromAuditThread, ToAuditThread } from './audit-thread.ts';
 import { snapshotAuditMetrics } from './metrics-mirror.ts';
 
@@ -26,7 +27,7 @@ let core: AuditCore;
 try {
   core = await AuditCore.open({ config: data.config, logger, baseDir: data.baseDir, replicaId: data.replicaId });
 } catch (err) {
-  post({ type: 'failed', message: (err as Error).message });
+  post({ type: 'failed', message: err instanceof Error ? err.message : String(err) });
   process.exit(1);
 }
 
@@ -51,9 +52,19 @@ async function handle(m: ToAuditThread): Promise<void> {
   switch (m.type) {
     case 'events': {
       let written: Promise<void> | undefined;
-      // All of one message's events join the same spool write (one event-loop turn here).
-      for (const [facts, loggedAt] of JSON.parse(m.events) as [ExchangeFacts, number][]) written = core.append(facts, loggedAt);
+      let failed: unknown;
+      // All of one message's events join the same spool write (one event-loop turn here). One that
+      // cannot be built does not stop the others; the batch then fails (its answers are refused).
+      for (const [facts, loggedAt] of JSON.parse(m.events) as [ExchangeFacts, number][]) {
+        try {
+          written = core.append(facts, loggedAt);
+        } catch (err) {
+          auditErrors.inc({ where: 'event' });
+          failed ??= err;
+        }
+      }
       await written;
+      if (failed !== undefined) throw failed;
       post({ type: 'written', batch: m.batch });
       sendState();
       return;
@@ -78,7 +89,7 @@ port.on('message', (m: ToAuditThread) => {
   handle(m).catch((err: unknown) => {
     logger.error({ err }, 'audit thread: message failed');
     // Whoever waits for this message's answer gets a failure, not silence.
-    post({ type: 'failed-message', ...(m.type === 'events' ? { batch: m.batch } : { id: m.id }), message: (err as Error).message });
+    post({ type: 'failed-message', ...(m.type === 'events' ? { batch: m.batch } : { id: m.id }), message: err instanceof Error ? err.message : String(err) });
   });
 });
 sendState();

@@ -1,9 +1,15 @@
 import type { UnlinkedEvent } from '../ocsf-event.ts';
 
+/** Someone waiting for a batch: told when it is written, or that it never will be. */
+export interface Waiter {
+  readonly resolve: () => void;
+  readonly reject: (err: Error) => void;
+}
+
 /** What the spool takes from the queue for one write, and whom to tell when it is written. */
 export interface Batch {
   readonly events: UnlinkedEvent[];
-  readonly waiters: (() => void)[];
+  readonly waiters: Waiter[];
 }
 
 /**
@@ -14,7 +20,7 @@ export interface Batch {
 export class AppendQueue {
   readonly #flush: () => void;
   #events: UnlinkedEvent[] = [];
-  #waiters: (() => void)[] = [];
+  #waiters: Waiter[] = [];
   #written: Promise<void> | undefined;
   #scheduled = false;
 
@@ -26,11 +32,15 @@ export class AppendQueue {
     return this.#events.length;
   }
 
-  /** Resolves once the batch holding `event` is written. */
+  /** Resolves once the batch holding `event` is written; rejects if it never will be (see failAll). */
   push(event: UnlinkedEvent): Promise<void> {
     this.#events.push(event);
     this.schedule();
-    return (this.#written ??= new Promise<void>((resolve) => this.#waiters.push(resolve)));
+    if (this.#written === undefined) {
+      this.#written = new Promise<void>((resolve, reject) => this.#waiters.push({ resolve, reject }));
+      this.#written.catch(() => {}); // whoever drops it is not crashed by a rejection; whoever awaits it sees it
+    }
+    return this.#written;
   }
 
   schedule(): void {
@@ -51,13 +61,18 @@ export class AppendQueue {
   }
 
   /** A write failed: its unwritten events go back in front, and its waiters keep waiting for the retry. */
-  putBack(events: readonly UnlinkedEvent[], waiters: readonly (() => void)[]): void {
+  putBack(events: readonly UnlinkedEvent[], waiters: readonly Waiter[]): void {
     this.#events = [...events, ...this.#events];
     this.#waiters = [...waiters, ...this.#waiters];
   }
 
-  /** Stops waiting (at close: what could not be written by then is not waited for any longer). */
-  releaseAll(): void {
-    for (const w of this.take().waiters) w();
+  /**
+   * At close: what could not be written by then never will be by this process. Its waiters are
+   * told so (rejected with `reason`), never that it was written; returns how many events that was.
+   */
+  failAll(reason: Error): number {
+    const { events, waiters } = this.take();
+    for (const w of waiters) w.reject(reason);
+    return events.length;
   }
 }

@@ -54,13 +54,17 @@ export class ChainHead {
   /** The lines for `events`, followed by a signed checkpoint line when one is due. */
   link(events: readonly UnlinkedEvent[]): EventRecord[] {
     const records: EventRecord[] = [];
+    // The head moves only once every line is written: a line that throws leaves it where it was.
+    let seq = this.#seq;
+    let prevHash = this.#prevHash;
     for (const ev of events) {
-      const seq = ++this.#seq;
-      const prevHash = this.#prevHash;
+      seq++;
       const line = ev.line({ replica_id: this.#replicaId, seq, prev_hash: prevHash });
-      this.#prevHash = eventHash(line);
       records.push({ line, header: ev.header, seq, prevHash });
+      prevHash = eventHash(line);
     }
+    this.#seq = seq;
+    this.#prevHash = prevHash;
     const cp = this.#checkpoint;
     if (cp !== undefined && this.unsigned && (this.checkpointDue || this.#seq - this.#lastCheckpointSeq >= cp.everyEvents)) {
       const checkpoint = { replica_id: this.#replicaId, seq: this.#seq, hash: this.#prevHash, time: new Date().toISOString(), key_id: cp.keyId };

@@ -27,8 +27,6 @@ export interface SpoolOptions {
   readonly logger: Logger;
 }
 
-const RESOLVED = Promise.resolve();
-
 /**
  * The durable spool: events are appended (in a batch per event-loop turn, off the request path) to
  * segment files, each one hash-chained to the one before; sinks read from their own cursor and the
@@ -107,13 +105,16 @@ export class Spool implements SpoolView {
   /**
    * Queues an event. Never blocks, never throws; sequence and hash are assigned when written. The
    * promise resolves once the event is written to the segment file (and synced, with fsync
-   * `always`): from then on a crash of this process cannot lose it. Every event queued in the same
-   * event-loop turn shares one write and one promise.
+   * `always`): from then on a crash of this process cannot lose it. It rejects if the event will not
+   * be written (the spool closed first). Every event queued in the same event-loop turn shares one
+   * write and one promise.
    */
   append(event: UnlinkedEvent): Promise<void> {
     if (this.#closed) {
       auditDropped.inc({ reason: 'closed' });
-      return RESOLVED;
+      const refused = Promise.reject(new Error('audit spool is closed'));
+      refused.catch(() => {});
+      return refused;
     }
     return this.#queue.push(event);
   }
@@ -130,10 +131,21 @@ export class Spool implements SpoolView {
   async #flush(): Promise<void> {
     const { events, waiters } = this.#queue.take();
     if (events.length === 0 && !this.#head.checkpointDue) {
-      for (const w of waiters) w(); // their events were written by an attempt that failed later
+      for (const w of waiters) w.resolve(); // their events were written by an attempt that failed later
       return;
     }
-    const records = this.#head.link(events);
+    let records: EventRecord[];
+    try {
+      records = this.#head.link(events);
+    } catch (err) {
+      // An event whose line cannot be written (never seen: facts come as parsed JSON). Its batch
+      // fails, counted; retrying it would fail the same way for ever.
+      auditErrors.inc({ where: 'spool' });
+      auditDropped.inc({ reason: 'unwritable' }, events.length);
+      this.#o.logger.error({ err, events: events.length }, 'audit spool: could not write the lines of a batch; its answers are refused');
+      for (const w of waiters) w.reject(err as Error);
+      return;
+    }
     let written = 0;
     try {
       await this.#writer.write(records, (r, end) => {
@@ -157,7 +169,7 @@ export class Spool implements SpoolView {
     }
     this.#head.settle(records, true, written);
     this.#writeError = undefined;
-    for (const w of waiters) w();
+    for (const w of waiters) w.resolve();
     auditEventsWritten.inc(events.length);
     if (this.#o.fullPolicy === 'drop_oldest') {
       const keptFrom = await dropOldest(this.#writer, this.#cursors, this.#o.maxBytes, this.#head.seq, this.#o.logger);
@@ -251,7 +263,11 @@ export class Spool implements SpoolView {
     await this.#enqueue(() => this.#flush());
     this.#closed = true;
     await this.#enqueue(() => this.#writer.close());
-    this.#queue.releaseAll();
+    const lost = this.#queue.failAll(new Error('audit spool closed before the event could be written'));
+    if (lost > 0) {
+      auditDropped.inc({ reason: 'closed' }, lost);
+      this.#o.logger.error({ events: lost }, 'audit spool: closed while its writes were failing; these events were not written');
+    }
     this.#notify();
     await this.#release();
   }

@@ -82,6 +82,32 @@ describe('the audit thread', () => {
     assert.deepEqual(registered.filter((n) => !mirrored.has(n)), []);
   });
 
+  it('a thread that throws a non-Error dies like any other: refused, not a crash of the proxy', async () => {
+    const throwsNull = `const { parentPort } = require('node:worker_threads');
+      parentPort.on('message', (m) => { if (m.type === 'events') throw null; });
+      parentPort.postMessage({ type: 'ready' });`;
+    const thread = await AuditThread.start({ config: config(tempDir()), baseDir: '.', replicaId: 'r' }, pino({ level: 'silent' }), { entry: throwsNull, eval: true });
+    await assert.rejects(thread.write(sampleFacts()), (err) => isWardenError(err) && err.code === 'WARDEN_ERR_AUDIT_UNAVAILABLE');
+    assert.match(thread.refusal()?.detail ?? '', /error: null/);
+    await thread.close();
+  });
+
+  it('events still waiting when close() gives up on the thread are logged and counted as dropped, not lost silently', async () => {
+    const { logger, lines } = capturingLogger();
+    const before = await metricValue('mcp_warden_audit_events_dropped_total', { reason: 'thread_stopped' });
+    const neverAnswers = `const { parentPort } = require('node:worker_threads');
+      parentPort.on('message', () => {});
+      parentPort.postMessage({ type: 'ready' });`;
+    const thread = await AuditThread.start({ config: config(tempDir()), baseDir: '.', replicaId: 'r' }, logger, { entry: neverAnswers, eval: true });
+    const a = thread.write(sampleFacts());
+    const b = thread.write(sampleFacts());
+    await thread.close(200);
+    await assert.rejects(a, (err) => isWardenError(err) && err.code === 'WARDEN_ERR_AUDIT_UNAVAILABLE');
+    assert.equal(a, b, 'one batch');
+    assert.equal(await metricValue('mcp_warden_audit_events_dropped_total', { reason: 'thread_stopped' }), before + 2);
+    assert.ok(lines().some((l) => l.level === 50 && l.events === 2 && String(l.msg).startsWith('audit: events not written')));
+  });
+
   it('a spool it cannot open makes createAudit fail with the reason (mcp-warden does not start unaudited)', async () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'not-a-dir'), 'x');

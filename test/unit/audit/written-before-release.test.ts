@@ -61,6 +61,17 @@ describe('audit: an exchange is released only once its event is written', () => 
 });
 
 describe('audit spool: a failing write', () => {
+  it('closed while its write fails: the waiting events are refused (never reported written) and counted as dropped', async () => {
+    const dir = tempDir();
+    const spool = await openSpool(dir, { segmentBytes: 4096 });
+    mkdirSync(segmentPath(dir, 2)); // the next segment cannot be created
+    const writes = Array.from({ length: 10 }, () => spool.append(sampleEvent()));
+    await spool.drain();
+    await spool.close();
+    await assert.rejects(Promise.all(writes), /closed before the event could be written/);
+    await assert.rejects(spool.append(sampleEvent()), /closed/, 'an event appended after close is refused too');
+  });
+
   it('holds the waiters and refuses new requests until a retry writes the events; no gap, chain intact', async () => {
     const dir = tempDir();
     const spool = await openSpool(dir, { segmentBytes: 4096 });
