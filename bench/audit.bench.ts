@@ -13,7 +13,9 @@
  *    run: audit off, file sink, RELP to a real rsyslog. Target: audit on costs < 10 %. The variants
  *    take turns for `--rounds` rounds and the median of each is reported, so that a burst of load
  *    from elsewhere on the machine does not land on one variant only. Also reported: the CPU time
- *    mcp-warden spent per request (from /proc, user + system, both threads and the sinks' shipping).
+ *    mcp-warden spent per request (from /proc, user + system, all threads and the sinks' shipping),
+ *    and how much of it the proxy thread spent (the thread that serves MCP traffic; it sets
+ *    throughput once saturated).
  *    With few connections the run is latency-bound (each answer waits for its event's spool write
  *    on the audit thread); throughput is what `--connections 64` shows, with the proxy saturated.
  *
@@ -73,13 +75,22 @@ async function spoolThroughput(n: number, fsync: 'batched' | 'always'): Promise<
   return { eventsPerS: n / seconds, mbPerS: bytes / seconds / 1024 / 1024, bytesPerEvent: bytes / n };
 }
 
-type Measured = LoadResult & { cpuUsPerRequest: number; receiverUsPerRequest: number };
+type Measured = LoadResult & { cpuUsPerRequest: number; proxyThreadUsPerRequest: number; receiverUsPerRequest: number };
 
-/** User + system CPU seconds a process has used so far (Linux /proc; clock ticks of 10 ms). */
-function cpuSeconds(pid: number | undefined): number {
-  if (pid === undefined) return Number.NaN;
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+/** User + system CPU seconds from a /proc stat line (clock ticks of 10 ms). */
+function statCpuSeconds(path: string): number {
+  const fields = readFileSync(path, 'utf8').replace(/^.*\) /, '').split(' ');
   return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/** User + system CPU seconds a process (all its threads) has used so far (Linux /proc). */
+function cpuSeconds(pid: number | undefined): number {
+  return pid === undefined ? Number.NaN : statCpuSeconds(`/proc/${pid}/stat`);
+}
+
+/** The same for a process's main thread alone: mcp-warden's proxy thread (its audit thread is another). */
+function mainThreadCpuSeconds(pid: number | undefined): number {
+  return pid === undefined ? Number.NaN : statCpuSeconds(`/proc/${pid}/task/${pid}/stat`);
 }
 
 async function proxyThroughput(): Promise<void> {
@@ -113,13 +124,15 @@ async function proxyThroughput(): Promise<void> {
           await loadTest(`${warden.origin}/mcp`, body, { connections, durationS: 1 }); // warm-up
           const receiver = v.receiver?.();
           const cpu0 = cpuSeconds(warden.pid);
+          const proxyThread0 = mainThreadCpuSeconds(warden.pid);
           const receiver0 = cpuSeconds(receiver);
           const load = await loadTest(`${warden.origin}/mcp`, body, { connections, durationS });
           await new Promise((r) => setTimeout(r, 500)); // the sinks finish shipping what the load left
           const cpuUsPerRequest = ((cpuSeconds(warden.pid) - cpu0) / load.total) * 1e6;
+          const proxyThreadUsPerRequest = ((mainThreadCpuSeconds(warden.pid) - proxyThread0) / load.total) * 1e6;
           const receiverUsPerRequest = ((cpuSeconds(receiver) - receiver0) / load.total) * 1e6;
-          log(`  round ${round}, ${v.name}: ${load.requestsPerSecond.toFixed(0)} req/s, ${cpuUsPerRequest.toFixed(0)} µs CPU/request${receiver !== undefined ? `, receiver ${receiverUsPerRequest.toFixed(0)} µs CPU/request` : ''} (${durationS} s × ${connections} connections)`);
-          results.get(v.name)?.push({ ...load, cpuUsPerRequest, receiverUsPerRequest });
+          log(`  round ${round}, ${v.name}: ${load.requestsPerSecond.toFixed(0)} req/s, ${cpuUsPerRequest.toFixed(0)} µs CPU/request (proxy thread ${proxyThreadUsPerRequest.toFixed(0)})${receiver !== undefined ? `, receiver ${receiverUsPerRequest.toFixed(0)} µs CPU/request` : ''} (${durationS} s × ${connections} connections)`);
+          results.get(v.name)?.push({ ...load, cpuUsPerRequest, proxyThreadUsPerRequest, receiverUsPerRequest });
         } finally {
           await warden.close();
         }
@@ -134,13 +147,13 @@ async function proxyThroughput(): Promise<void> {
   const baseRps = median(off.map((m) => m.requestsPerSecond));
   const baseCpu = median(off.map((m) => m.cpuUsPerRequest));
   const pct = (x: number, base: number) => (base > 0 ? `${((x / base - 1) * 100).toFixed(1)} %` : '—');
-  log(`\n| tools/call via mcp-warden (median of ${opts.rounds}, ${connections} connections) | req/s | vs audit off | range req/s | CPU µs/request | vs audit off | receiver CPU µs/request | p50 ms | p99 ms | errors/non-2xx |`);
-  log('|---|---|---|---|---|---|---|---|---|---|');
+  log(`\n| tools/call via mcp-warden (median of ${opts.rounds}, ${connections} connections) | req/s | vs audit off | range req/s | CPU µs/request | vs audit off | of which the proxy thread | receiver CPU µs/request | p50 ms | p99 ms | errors/non-2xx |`);
+  log('|---|---|---|---|---|---|---|---|---|---|---|');
   for (const [name, ms] of results) {
     const rps = ms.map((m) => m.requestsPerSecond);
     const cpu = median(ms.map((m) => m.cpuUsPerRequest));
     const receiver = median(ms.map((m) => m.receiverUsPerRequest));
-    log(`| ${name} | ${median(rps).toFixed(0)} | ${pct(median(rps), baseRps)} | ${Math.min(...rps).toFixed(0)}–${Math.max(...rps).toFixed(0)} | ${cpu.toFixed(0)} | ${pct(cpu, baseCpu)} | ${Number.isNaN(receiver) ? '—' : receiver.toFixed(0)} | ${median(ms.map((m) => m.p50Ms))} | ${median(ms.map((m) => m.p99Ms))} | ${ms.reduce((a, m) => a + m.errors, 0)}/${ms.reduce((a, m) => a + m.non2xx, 0)} |`);
+    log(`| ${name} | ${median(rps).toFixed(0)} | ${pct(median(rps), baseRps)} | ${Math.min(...rps).toFixed(0)}–${Math.max(...rps).toFixed(0)} | ${cpu.toFixed(0)} | ${pct(cpu, baseCpu)} | ${median(ms.map((m) => m.proxyThreadUsPerRequest)).toFixed(0)} | ${Number.isNaN(receiver) ? '—' : receiver.toFixed(0)} | ${median(ms.map((m) => m.p50Ms))} | ${median(ms.map((m) => m.p99Ms))} | ${ms.reduce((a, m) => a + m.errors, 0)}/${ms.reduce((a, m) => a + m.non2xx, 0)} |`);
   }
   if (!rsyslog) log('(RELP row missing: rsyslogd is not installed)');
 }
