@@ -219,8 +219,3 @@ export function headerOf(event: OcsfEvent): EventHeader {
     loggedTime: typeof md.logged_time === 'number' ? md.logged_time : Date.now(),
   };
 }
-
-/** The event as an object, e.g. to check it against the OCSF schema: its line, parsed. */
-export function toOcsf(f: ExchangeFacts, uid: string, now: number, link: ChainLink = { replica_id: 'replica', seq: 1, prev_hash: '0'.repeat(64) }): OcsfEvent {
-  return JSON.parse(ocsfLine(f, uid, now, link)) as OcsfEvent;
-}

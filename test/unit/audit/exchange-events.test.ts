@@ -5,7 +5,7 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import { canonicalJson } from '../../../src/audit/canonical-json.ts';
 import type { ExchangeFacts } from '../../../src/audit/audit-facts.ts';
 import { ExchangeTracker } from '../../../src/audit/exchange-tracker.ts';
-import { toOcsf, type OcsfEvent } from '../../../src/audit/ocsf-event.ts';
+import type { OcsfEvent } from '../../../src/audit/ocsf-event.ts';
 import { SecurityEventPort } from '../../../src/audit/security-events.ts';
 import { WardenError } from '../../../src/errors/warden-error.ts';
 import { Pipeline } from '../../../src/pipeline/pipeline.ts';
@@ -13,6 +13,7 @@ import { DECISION_NOTE } from '../../../src/pipeline/decision.ts';
 import { PASS, reject, type Stage } from '../../../src/pipeline/stage.ts';
 import { ALICE, connection, ctxFor, decision } from './contexts.ts';
 import { buildApiActivitySchema } from './ocsf-schema.ts';
+import { toOcsf } from './spool-helpers.ts';
 
 const SECRET = 'hunter2-super-secret-value';
 

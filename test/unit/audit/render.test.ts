@@ -1,13 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { backoffMs, retryDelayMs } from '../../../src/audit/backoff.ts';
-import { toOcsf } from '../../../src/audit/ocsf-event.ts';
 import { cefHeader, cefValue, toCef } from '../../../src/audit/render/cef.ts';
 import { renderer } from '../../../src/audit/render/render.ts';
 import { retryAfterMs } from '../../../src/audit/sinks/sink.ts';
 import { octetCounted, sdValue } from '../../../src/audit/sinks/syslog-format.ts';
 import { SpoolEntry } from '../../../src/audit/spool/spool-reader.ts';
-import { sampleEvent, sampleFacts } from './spool-helpers.ts';
+import { sampleEvent, sampleFacts, toOcsf } from './spool-helpers.ts';
 
 describe('renderers and delivery helpers', () => {
   it('CEF escapes header pipes and extension equals signs, backslashes and newlines', () => {

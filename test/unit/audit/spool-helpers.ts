@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import type { ExchangeFacts } from '../../../src/audit/audit-facts.ts';
-import { unlinkedEvent, type UnlinkedEvent } from '../../../src/audit/ocsf-event.ts';
+import { ocsfLine, unlinkedEvent, type OcsfEvent, type UnlinkedEvent } from '../../../src/audit/ocsf-event.ts';
 import { Spool, type SpoolOptions } from '../../../src/audit/spool/spool.ts';
 import { ALICE } from './contexts.ts';
 
@@ -29,4 +29,9 @@ export function sampleEvent(i = n++): UnlinkedEvent {
 
 export function openSpool(dir: string, overrides: Partial<SpoolOptions> = {}): Promise<Spool> {
   return Spool.open({ dir, segmentBytes: 64 * 1024, maxBytes: 64 * 1024 * 1024, fullPolicy: 'block', fsync: 'batched', fsyncIntervalMs: 20, retentionMs: 0, replicaId: 'replica-a', logger: silent, ...overrides });
+}
+
+/** An event as an object, e.g. to check it against the OCSF schema: its line (at sequence 1), parsed. */
+export function toOcsf(f: ExchangeFacts, uid: string, now: number): OcsfEvent {
+  return JSON.parse(ocsfLine(f, uid, now, { replica_id: 'replica', seq: 1, prev_hash: '0'.repeat(64) })) as OcsfEvent;
 }
