@@ -31,8 +31,8 @@ export class SpoolEntry {
     this.#event = event;
   }
 
-  /** An entry from a line read back from disk. */
-  static parse(line: string, event: OcsfEvent, after: Cursor): SpoolEntry {
+  /** An entry from a line read back from disk and its parsed event (the header and replica come from it). */
+  static fromDisk(line: string, event: OcsfEvent, after: Cursor): SpoolEntry {
     return new SpoolEntry(after.seq, line, headerOf(event), linkOf(event)?.replica_id ?? '-', after, event);
   }
 
@@ -84,7 +84,7 @@ export async function readFrom(view: SpoolView, cursor: Cursor, max: number): Pr
       const p = parseLine(r.line);
       if (p.kind === 'event') {
         seq = p.seq as number;
-        entries.push(SpoolEntry.parse(r.line, p.value as OcsfEvent, { segment: pos.segment, offset, seq }));
+        entries.push(SpoolEntry.fromDisk(r.line, p.value as OcsfEvent, { segment: pos.segment, offset, seq }));
       }
     }
     pos = { segment: pos.segment, offset: pos.offset + consumed, seq };

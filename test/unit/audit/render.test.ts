@@ -28,7 +28,7 @@ describe('renderers and delivery helpers', () => {
     const line = e.line({ replica_id: 'replica-a', seq: 1, prev_hash: '0'.repeat(64) });
     const after = { segment: 1, offset: 0, seq: 1 };
     const fromMemory = new SpoolEntry(1, line, e.header, 'replica-a', after);
-    const fromDisk = SpoolEntry.parse(line, JSON.parse(line), after);
+    const fromDisk = SpoolEntry.fromDisk(line, JSON.parse(line), after);
     assert.deepEqual(fromMemory.header, fromDisk.header);
     assert.equal(fromMemory.replicaId, fromDisk.replicaId);
     assert.deepEqual(fromMemory.event, fromDisk.event);
