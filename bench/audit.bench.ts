@@ -6,8 +6,8 @@
  *    Target: >= 20,000 events/s with batched fsync.
  * 2. Audit CPU per exchange, in process: a request and its response through a real Pipeline
  *    observed by audit with a file sink, minus the same without audit: the proxy thread's busy time
- *    (gathering facts, handing them to the audit thread, waiting for 'written') and the whole
- *    process's CPU (the audit thread writes the line, hashes, writes the spool and ships). One
+ *    (gathering facts, serialising them, the journal write) and the whole process's CPU (the
+ *    audit thread reads the journal, writes the line, hashes, writes the spool and ships). One
  *    process and no network, so a busy machine disturbs it far less than the proxy figures below.
  * 3. Audited tools/call throughput through mcp-warden (its own process, autocannon load), in one
  *    run: audit off, file sink, RELP to a real rsyslog. Target: audit on costs < 10 %. The variants
@@ -16,8 +16,9 @@
  *    mcp-warden spent per request (from /proc, user + system, all threads and the sinks' shipping),
  *    and how much of it the proxy thread spent (the thread that serves MCP traffic; it sets
  *    throughput once saturated).
- *    With few connections the run is latency-bound (each answer waits for its event's spool write
- *    on the audit thread); throughput is what `--connections 64` shows, with the proxy saturated.
+ *    With few connections the run is latency-bound: each answer waits for its event's journal
+ *    write, and batches are small; throughput is what `--connections 64` shows, with the proxy
+ *    saturated.
  *
  *   npm run bench -- audit [--events 50000] [--duration 5] [--connections 64] [--rounds 3] [--skip-proxy] [--receiver-nice]
  */

@@ -89,8 +89,12 @@ const spoolSchema = z
     full_policy: z.enum(['block', 'drop_oldest']).default('block'),
     fsync: z.enum(['always', 'batched']).default('batched'),
     fsync_interval_ms: z.number().int().positive().default(50),
-    /** How long an answer may wait for its event to reach the spool file before it is refused (503). */
+    /** fsync `always`: how long an answer may wait for its event to be synced in the spool before it is refused (503). */
     write_timeout_ms: z.number().int().positive().default(5_000),
+    /** The journal (the proxy thread's append-only log the audit thread spools from) starts a new file past this size. */
+    journal_file_bytes: z.number().int().min(4096).default(4 * 1024 * 1024),
+    /** Most bytes of events the journal may hold not yet spooled; past it new MCP requests are refused (fail closed). */
+    journal_max_bytes: z.number().int().min(65_536).default(64 * 1024 * 1024),
     /** Acknowledged segments are kept this long (for `audit verify`) before deletion. */
     retention_ms: z.number().int().min(0).default(0),
   })

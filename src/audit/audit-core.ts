@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import type { Logger } from 'pino';
@@ -66,9 +65,23 @@ export class AuditCore {
     return new AuditCore(spool, shippers);
   }
 
-  /** Resolves once the event is in the spool file (see Spool.append). */
-  append(facts: ExchangeFacts, now: number): Promise<void> {
-    return this.#spool.append(unlinkedEvent(facts, randomUUID(), now));
+  /** Resolves once the event is in the spool file (see Spool.append). `uid` names the event (given by the journal). */
+  append(uid: string, facts: ExchangeFacts, now: number): Promise<void> {
+    return this.#spool.append(unlinkedEvent(facts, uid, now));
+  }
+
+  get spoolDir(): string {
+    return this.#spool.dir;
+  }
+
+  /** The uid of the newest event in the spool when it opened: where the journal resumes. */
+  get uidAtOpen(): string | undefined {
+    return this.#spool.uidAtOpen;
+  }
+
+  /** Everything written so far is on stable storage. */
+  sync(): Promise<void> {
+    return this.#spool.sync();
   }
 
   /** Why a new MCP request must be refused now (spool full with `block`, or failing writes), if it must. */

@@ -52,6 +52,12 @@ export const auditSpoolFull = new Gauge({
   registers: [metricsRegistry],
 });
 
+export const auditJournalBacklog = new Gauge({
+  name: 'mcp_warden_audit_journal_backlog_bytes',
+  help: 'Bytes of events in the audit journal not yet moved into the spool (past audit.spool.journal_max_bytes new requests are refused)',
+  registers: [metricsRegistry],
+});
+
 export const auditOldestUnackedSeconds = new Gauge({
   name: 'mcp_warden_audit_oldest_unacknowledged_age_seconds',
   help: 'Age of the oldest event a sink has not acknowledged (0 when caught up)',
@@ -67,4 +73,4 @@ export const auditErrors = new Counter({
 });
 
 /** Every audit metric: the audit thread counts in its own copies, mirrored into the proxy's registry (audit-thread.ts). */
-export const AUDIT_METRICS: readonly (Counter | Gauge)[] = [auditEventsWritten, auditEventsAcked, auditRetries, auditResent, auditDropped, auditSpoolBytes, auditSpoolFull, auditOldestUnackedSeconds, auditErrors];
+export const AUDIT_METRICS: readonly (Counter | Gauge)[] = [auditEventsWritten, auditEventsAcked, auditRetries, auditResent, auditDropped, auditSpoolBytes, auditSpoolFull, auditJournalBacklog, auditOldestUnackedSeconds, auditErrors];

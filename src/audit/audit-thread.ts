@@ -1,28 +1,32 @@
+import { randomUUID } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
 import { pino, type Logger } from 'pino';
 import { WardenError } from '../errors/warden-error.ts';
 import type { AuditConfig } from './audit-config.ts';
 import type { ExchangeFacts } from './audit-facts.ts';
 import { auditDropped, auditErrors } from './audit-metrics.ts';
+import { JournalProgress } from './journal/journal-progress.ts';
+import { JournalWriter } from './journal/journal-writer.ts';
 import { MetricsMirror, type MetricSnapshot } from './metrics-mirror.ts';
 
 /** What the proxy thread tells the audit thread. */
 export type ToAuditThread =
-  /** `events`: one JSON array of `[facts, loggedAtMs]`, one message per event-loop turn. */
-  | { readonly type: 'events'; readonly batch: number; readonly events: string }
+  /** fsync `always`: events were appended to the journal and answers wait for them; spool them now. */
+  | { readonly type: 'poke' }
   | { readonly type: 'drain'; readonly id: number }
   | { readonly type: 'wait-sink'; readonly id: number; readonly sink: number; readonly seq: number; readonly timeoutMs: number }
   | { readonly type: 'close'; readonly id: number };
 
 /** What the audit thread tells the proxy thread. */
 export type FromAuditThread =
-  | { readonly type: 'ready' }
+  | { readonly type: 'ready'; readonly spoolDir: string }
   | { readonly type: 'failed'; readonly message: string }
-  | { readonly type: 'written'; readonly batch: number }
+  /** fsync `always`: every journal byte up to `through` is in the spool, synced. */
+  | { readonly type: 'spooled'; readonly through: number }
   | { readonly type: 'state'; readonly refusal: { readonly code: string; readonly detail: string } | undefined; readonly readiness: { readonly ok: boolean; readonly reason?: string } }
   | { readonly type: 'reply'; readonly id: number; readonly value: unknown }
-  /** A message the audit thread could not handle: its batch or question fails (never left waiting). */
-  | { readonly type: 'failed-message'; readonly batch?: number; readonly id?: number; readonly message: string }
+  /** A message the audit thread could not handle: its question fails (never left waiting). */
+  | { readonly type: 'failed-message'; readonly id?: number; readonly message: string }
   | { readonly type: 'metrics'; readonly snapshots: MetricSnapshot[] }
   | { readonly type: 'log'; readonly line: string };
 
@@ -31,6 +35,8 @@ export interface AuditThreadData {
   readonly baseDir: string;
   readonly replicaId: string;
   readonly logLevel: string;
+  /** The journal's shared counters (journal-progress.ts). */
+  readonly journal: SharedArrayBuffer;
 }
 
 interface Waiting<T = void> {
@@ -57,29 +63,41 @@ function workerEntry(): WorkerEntry {
   return { entry: `import(${JSON.stringify(tsx)}).then(({ register }) => { register(); return import(${JSON.stringify(worker)}); });`, eval: true };
 }
 
+/** After a journal write failed, new requests are refused; one is let through this often to try again. */
+const JOURNAL_RETRY_MS = 1000;
+
 /**
- * The proxy thread's side of the audit thread (audit-worker.ts), which owns the spool and the
- * sinks. The proxy thread only gathers facts: each event-loop turn's events go over as one
- * message, and their promise resolves when the audit thread reports them written to the spool
- * file — an answer still waits for its event to be durable (no loss on a crash), but the work of
- * writing the line, hashing it, the disk and the sinks' I/O no longer run on the proxy's event loop.
+ * The proxy thread's side of audit. Each event-loop turn's events are appended to the journal with
+ * one synchronous write (journal-writer.ts), and their promise resolves once they are in the file:
+ * a crash of the process can no longer lose them, so the answers that waited may go out. The audit
+ * thread (audit-worker.ts) moves them from the journal into the hash-chained spool and feeds the
+ * sinks: building the lines, hashing, the spool's disk and every sink's I/O stay off the proxy's
+ * event loop, and no answer waits for that thread — except with fsync `always`, where an answer
+ * waits until its event is synced in the spool.
  *
- * If the audit thread dies, every event waiting for it fails with WARDEN_ERR_AUDIT_UNAVAILABLE (its
- * answer becomes a refusal) and new requests are refused: fail closed, never unaudited.
+ * Fail closed: if the journal cannot be written, the answers of that turn are refused
+ * (WARDEN_ERR_AUDIT_UNAVAILABLE) and so are new requests, until a write succeeds again. If the
+ * audit thread dies, or falls behind by more than `journal_max_bytes`, new requests are refused;
+ * what is in the journal stays there and is spooled when the audit thread next starts.
  */
 export class AuditThread {
   readonly #worker: Worker;
   readonly #log: Logger;
+  readonly #config: AuditConfig;
+  readonly #progress: JournalProgress;
   readonly #metrics = new MetricsMirror();
-  /** This turn's events, each already JSON (`[facts, loggedAtMs]`). */
+  #journal: JournalWriter | undefined;
+  /** This turn's events, each already a journal line without its newline. */
   #pending: string[] = [];
   #pendingWritten: Promise<void> | undefined;
   #pendingWaiting: Waiting | undefined;
   #sendScheduled: NodeJS.Immediate | undefined;
-  /** Batches sent and not yet reported written, with how many events each holds. */
-  readonly #waiting = new Map<number, Waiting & { readonly events: number }>();
+  /** fsync `always`: turns appended to the journal and waiting to be synced in the spool, oldest first. */
+  readonly #waitingSpooled: (Waiting & { readonly through: number; readonly events: number })[] = [];
   readonly #replies = new Map<number, Waiting<unknown>>();
   #nextId = 1;
+  /** The last journal write failed: why, and when. */
+  #journalFailure: { readonly reason: string; readonly at: number } | undefined;
   #refusal: WardenError | undefined;
   #readiness: { ok: boolean; reason?: string } = { ok: true };
   #stopped: string | undefined;
@@ -87,57 +105,68 @@ export class AuditThread {
   /** Set once close() ends the thread itself: its exit is then expected, not a failure. */
   #stopping = false;
   /** Settle start(): the thread opened its spool and sinks, or could not. */
-  #onReady: () => void = () => {};
+  #onReady: (spoolDir: string) => void = () => {};
   #onFailed: (message: string) => void = () => {};
 
-  private constructor(worker: Worker, log: Logger) {
+  private constructor(worker: Worker, log: Logger, config: AuditConfig, progress: JournalProgress) {
     this.#worker = worker;
     this.#log = log;
+    this.#config = config;
+    this.#progress = progress;
   }
 
-  /** Starts the audit thread; rejects if it cannot open the spool or a sink. `code` is a test seam (a thread that misbehaves). */
-  static async start(data: Omit<AuditThreadData, 'logLevel'>, logger: Logger, code: WorkerEntry = workerEntry()): Promise<AuditThread> {
+  /** Starts the audit thread; rejects if it cannot open the spool, a sink or the journal. `code` is a test seam (a thread that misbehaves). */
+  static async start(data: Omit<AuditThreadData, 'logLevel' | 'journal'>, logger: Logger, code: WorkerEntry = workerEntry()): Promise<AuditThread> {
     const log = logger.child({ component: 'audit' });
-    const workerData: AuditThreadData = { ...data, logLevel: logger.level };
+    const progress = new JournalProgress();
+    const workerData: AuditThreadData = { ...data, logLevel: logger.level, journal: progress.buffer };
     const worker = new Worker(code.entry, { workerData, name: 'mcp-warden-audit', eval: code.eval });
-    const thread = new AuditThread(worker, log);
-    await new Promise<void>((resolve, reject) => {
+    const thread = new AuditThread(worker, log, data.config, progress);
+    const spoolDir = await new Promise<string>((resolve, reject) => {
       const early = (err: Error) => reject(err);
       worker.once('error', early);
       worker.once('exit', (code) => reject(new Error(`audit thread exited with code ${code} while starting`)));
-      thread.#onReady = () => {
+      thread.#onReady = (dir) => {
         worker.off('error', early);
         worker.removeAllListeners('exit');
-        resolve();
+        resolve(dir);
       };
       thread.#onFailed = (message) => reject(new Error(message));
       worker.on('message', (m: FromAuditThread) => thread.#receive(m));
     });
     worker.on('error', (err: unknown) => thread.#stop(`error: ${err instanceof Error ? err.message : String(err)}`));
     worker.on('exit', (code) => thread.#stop(`exited with code ${code}`));
+    try {
+      // Only now: the audit thread holds the spool and has read what earlier runs left in the journal.
+      thread.#journal = JournalWriter.open(spoolDir, data.config.spool.journal_file_bytes, progress);
+    } catch (err) {
+      await thread.close();
+      throw err;
+    }
     return thread;
   }
 
   /**
-   * Queues the event; resolves once it is written to the spool file, rejects (WARDEN_ERR_AUDIT_UNAVAILABLE)
-   * if it cannot be: the audit thread is gone or closing. A caller may drop the promise: a rejection
-   * nobody awaits is handled here (it is already logged and counted), never an unhandled rejection.
+   * Queues the event; resolves once it is in the journal (with fsync `always`: synced in the spool),
+   * rejects (WARDEN_ERR_AUDIT_UNAVAILABLE) if it cannot be: the journal cannot be written, or audit
+   * is closing. A caller may drop the promise: a rejection nobody awaits is handled here (it is
+   * already logged and counted), never an unhandled rejection.
    */
   write(facts: ExchangeFacts): Promise<void> {
-    if (this.#stopped !== undefined || this.#closing !== undefined) {
+    if (this.#closing !== undefined) {
       auditDropped.inc({ reason: 'closed' });
-      return handled(Promise.reject(this.#unavailable()));
+      return handled(Promise.reject(this.#unavailable('audit is closing')));
     }
-    let json: string;
+    let line: string;
     try {
-      json = JSON.stringify([facts, Date.now()]);
+      line = JSON.stringify([randomUUID(), facts, Date.now()]);
     } catch (err) {
       // Facts that cannot be serialised (a BigInt in security details, say): this event fails, alone.
       auditErrors.inc({ where: 'event' });
       this.#log.error({ err }, 'audit: could not serialise an event');
-      return handled(Promise.reject(new WardenError('WARDEN_ERR_AUDIT_UNAVAILABLE', { detail: `audit event not serialisable: ${(err as Error).message}` })));
+      return handled(Promise.reject(this.#unavailable(`audit event not serialisable: ${(err as Error).message}`)));
     }
-    this.#pending.push(json);
+    this.#pending.push(line);
     if (this.#pendingWritten === undefined) {
       this.#pendingWritten = handled(new Promise<void>((resolve, reject) => (this.#pendingWaiting = { resolve, reject })));
       this.#sendScheduled = setImmediate(() => this.#send());
@@ -145,32 +174,49 @@ export class AuditThread {
     return this.#pendingWritten;
   }
 
+  /** This turn's events go into the journal in one write. */
   #send(): void {
     if (this.#sendScheduled !== undefined) clearImmediate(this.#sendScheduled);
     this.#sendScheduled = undefined;
-    const events = this.#pending;
+    const lines = this.#pending;
     const waiting = this.#pendingWaiting;
     this.#pending = [];
     this.#pendingWritten = undefined;
     this.#pendingWaiting = undefined;
     if (waiting === undefined) return;
-    if (this.#stopped !== undefined) {
-      this.#lost(events.length);
-      return waiting.reject(this.#unavailable());
+    try {
+      if (this.#journal === undefined) throw new Error('the journal is closed');
+      this.#journal.append(`${lines.join('\n')}\n`);
+      this.#journalFailure = undefined;
+    } catch (err) {
+      const reason = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+      this.#journalFailure = { reason, at: Date.now() };
+      auditErrors.inc({ where: 'journal' });
+      auditDropped.inc({ reason: 'journal' }, lines.length);
+      this.#log.error({ err, events: lines.length }, 'audit: could not append to the journal; these answers are refused, and new requests until a write succeeds');
+      return waiting.reject(this.#unavailable(`audit journal write failing: ${reason}`));
     }
-    const batch = this.#nextId++;
-    this.#waiting.set(batch, { ...waiting, events: events.length });
-    this.#post({ type: 'events', batch, events: `[${events.join(',')}]` });
+    if (this.#config.spool.fsync === 'batched') return waiting.resolve();
+    if (this.#stopped !== undefined) return waiting.reject(this.#unavailable());
+    this.#waitingSpooled.push({ ...waiting, through: this.#progress.written, events: lines.length });
+    this.#worker.postMessage({ type: 'poke' } satisfies ToAuditThread);
   }
 
-  /** Why a new MCP request must be refused now, if it must (as last reported by the audit thread). */
+  /** Why a new MCP request must be refused now, if it must. */
   refusal(): WardenError | undefined {
     if (this.#stopped !== undefined) return this.#unavailable();
+    const failure = this.#journalFailure;
+    if (failure !== undefined && Date.now() - failure.at < JOURNAL_RETRY_MS) return this.#unavailable(`audit journal write failing: ${failure.reason}`);
+    const backlog = this.#progress.backlog;
+    const max = this.#config.spool.journal_max_bytes;
+    if (backlog > max) return new WardenError('WARDEN_ERR_AUDIT_SPOOL_FULL', { detail: `audit journal holds ${backlog} bytes not yet spooled (max ${max})` });
     return this.#refusal;
   }
 
   readiness(): { ok: boolean; reason?: string } {
     if (this.#stopped !== undefined) return { ok: false, reason: `audit thread stopped (${this.#stopped})` };
+    if (this.#journalFailure !== undefined) return { ok: false, reason: `audit journal write failing (${this.#journalFailure.reason})` };
+    if (this.#progress.backlog > this.#config.spool.journal_max_bytes) return { ok: false, reason: 'audit journal backlog over journal_max_bytes' };
     return this.#readiness;
   }
 
@@ -178,7 +224,7 @@ export class AuditThread {
   async drain(timeoutMs = 30_000): Promise<number> {
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<never>((_resolve, reject) => {
-      timer = setTimeout(() => reject(new WardenError('WARDEN_ERR_AUDIT_UNAVAILABLE', { detail: `audit not drained within ${timeoutMs} ms` })), timeoutMs);
+      timer = setTimeout(() => reject(this.#unavailable(`audit not drained within ${timeoutMs} ms`)), timeoutMs);
     });
     const drained = (async () => {
       if (this.#pendingWritten !== undefined) await this.#pendingWritten;
@@ -192,7 +238,7 @@ export class AuditThread {
     return (await this.#ask({ type: 'wait-sink', id: 0, sink, seq, timeoutMs })) === true;
   }
 
-  /** Sends what is queued, lets the audit thread close the spool and sinks, and ends it. */
+  /** Appends what is queued, closes the journal, lets the audit thread spool the rest and close the spool and sinks, and ends it. */
   close(timeoutMs = 10_000): Promise<void> {
     this.#closing ??= this.#close(timeoutMs);
     return this.#closing;
@@ -200,6 +246,8 @@ export class AuditThread {
 
   async #close(timeoutMs: number): Promise<void> {
     this.#send();
+    this.#journal?.close();
+    this.#journal = undefined;
     if (this.#stopped === undefined) {
       const closed = this.#ask({ type: 'close', id: 0 }).catch(() => {});
       await Promise.race([closed, new Promise((r) => setTimeout(r, timeoutMs).unref())]);
@@ -209,27 +257,20 @@ export class AuditThread {
   }
 
   /** Sends a question (its `id` is filled in here) and resolves with the audit thread's reply. */
-  #ask(message: Exclude<ToAuditThread, { type: 'events' }>): Promise<unknown> {
+  #ask(message: Exclude<ToAuditThread, { type: 'poke' }>): Promise<unknown> {
     if (this.#stopped !== undefined) return Promise.reject(this.#unavailable());
     const id = this.#nextId++;
     return new Promise((resolve, reject) => {
       this.#replies.set(id, { resolve, reject });
-      this.#post({ ...message, id } as ToAuditThread);
+      this.#worker.postMessage({ ...message, id } satisfies ToAuditThread);
     });
-  }
-
-  #post(message: ToAuditThread): void {
-    this.#worker.postMessage(message);
   }
 
   #receive(m: FromAuditThread): void {
     switch (m.type) {
-      case 'written': {
-        const w = this.#waiting.get(m.batch);
-        this.#waiting.delete(m.batch);
-        w?.resolve();
+      case 'spooled':
+        while (this.#waitingSpooled.length > 0 && (this.#waitingSpooled[0] as { through: number }).through <= m.through) this.#waitingSpooled.shift()?.resolve();
         return;
-      }
       case 'state':
         this.#refusal = m.refusal === undefined ? undefined : new WardenError(m.refusal.code as ConstructorParameters<typeof WardenError>[0], { detail: m.refusal.detail });
         this.#readiness = m.readiness;
@@ -241,11 +282,10 @@ export class AuditThread {
         return;
       }
       case 'failed-message': {
-        const err = new WardenError('WARDEN_ERR_AUDIT_UNAVAILABLE', { detail: `audit thread: ${m.message}` });
-        const w = m.batch !== undefined ? this.#waiting.get(m.batch) : m.id !== undefined ? this.#replies.get(m.id) : undefined;
-        if (m.batch !== undefined) this.#waiting.delete(m.batch);
-        if (m.id !== undefined) this.#replies.delete(m.id);
-        w?.reject(err);
+        if (m.id === undefined) return;
+        const r = this.#replies.get(m.id);
+        this.#replies.delete(m.id);
+        r?.reject(this.#unavailable(`audit thread: ${m.message}`));
         return;
       }
       case 'metrics':
@@ -256,7 +296,7 @@ export class AuditThread {
         (this.#log as unknown as Record<symbol, { write(line: string): void }>)[pino.symbols.streamSym]?.write(m.line);
         return;
       case 'ready':
-        this.#onReady();
+        this.#onReady(m.spoolDir);
         return;
       case 'failed':
         this.#onFailed(m.message);
@@ -264,32 +304,22 @@ export class AuditThread {
     }
   }
 
-  #unavailable(): WardenError {
-    return new WardenError('WARDEN_ERR_AUDIT_UNAVAILABLE', { detail: this.#stopped !== undefined ? `audit thread stopped (${this.#stopped})` : 'audit is closing' });
+  #unavailable(detail = this.#stopped !== undefined ? `audit thread stopped (${this.#stopped})` : 'audit is closing'): WardenError {
+    return new WardenError('WARDEN_ERR_AUDIT_UNAVAILABLE', { detail });
   }
 
-  /** Events the audit thread took or was to take, and will never write: always logged and counted, at close too. */
-  #lost(events: number): void {
-    if (events === 0) return;
-    auditDropped.inc({ reason: 'thread_stopped' }, events);
-    this.#log.error({ events, reason: this.#stopped }, 'audit: events not written (the audit thread stopped first)');
-  }
-
-  /** The audit thread is gone: fail closed. */
+  /** The audit thread is gone: fail closed. What is in the journal stays there for the next start. */
   #stop(why: string): void {
     if (this.#stopped !== undefined) return;
     this.#stopped = why;
+    const backlog = this.#progress.backlog;
     if (!this.#stopping) {
       auditErrors.inc({ where: 'thread' });
-      this.#log.error({ reason: why }, 'audit thread stopped: events cannot be written; answers waiting for their event and new requests are refused');
+      this.#log.error({ reason: why }, 'audit thread stopped: new requests are refused');
     }
+    if (backlog > 0) this.#log.warn({ bytes: backlog, reason: why }, 'audit: events are in the journal, not yet in the spool; they are spooled when mcp-warden next starts');
     const err = this.#unavailable();
-    this.#send(); // this turn's events fail now, not at the next turn
-    for (const w of this.#waiting.values()) {
-      this.#lost(w.events);
-      w.reject(err);
-    }
-    this.#waiting.clear();
+    for (const w of this.#waitingSpooled.splice(0)) w.reject(err);
     for (const r of this.#replies.values()) r.reject(err);
     this.#replies.clear();
   }

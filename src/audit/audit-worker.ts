@@ -1,15 +1,17 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { LevelWithSilent } from 'pino';
 import { createLogger } from '../log/logger.ts';
-import type { ExchangeFacts } from './audit-facts.ts';
 import { AuditCore } from './audit-core.ts';
-import { auditErrors } from './audit-metrics.ts';
 import type { AuditThreadData, FromAuditThread, ToAuditThread } from './audit-thread.ts';
+import { JournalProgress } from './journal/journal-progress.ts';
+import { JournalPump } from './journal/journal-pump.ts';
+import { JournalReader } from './journal/journal-reader.ts';
 import { snapshotAuditMetrics } from './metrics-mirror.ts';
 
 /**
- * The audit thread (started by audit-thread.ts): owns the spool and the sinks. Events arrive as
- * one message per proxy event-loop turn and are acknowledged once written to the spool file.
+ * The audit thread (started by audit-thread.ts): owns the spool and the sinks. The proxy thread
+ * appends each turn's events to the journal; this thread moves them into the spool (journal-pump.ts)
+ * and feeds the sinks from there.
  */
 const port = parentPort;
 if (port === null) throw new Error('audit-worker.ts runs as a worker thread only');
@@ -23,9 +25,13 @@ const logger = createLogger(data.logLevel as LevelWithSilent, { write: (line: st
 const STATE_EVERY_MS = 100;
 const METRICS_EVERY_MS = 1000;
 
+const progress = new JournalProgress(data.journal);
 let core: AuditCore;
+let reader: JournalReader;
 try {
   core = await AuditCore.open({ config: data.config, logger, baseDir: data.baseDir, replicaId: data.replicaId });
+  // What an earlier run left in the journal is spooled first, from just after the spool's newest event.
+  reader = JournalReader.open(core.spoolDir, progress, core.uidAtOpen, logger);
 } catch (err) {
   post({ type: 'failed', message: err instanceof Error ? err.message : String(err) });
   process.exit(1);
@@ -45,31 +51,21 @@ async function sendMetrics(): Promise<void> {
   post({ type: 'metrics', snapshots: await snapshotAuditMetrics() });
 }
 
+// With fsync `always` the proxy thread holds answers until their events are synced in the spool: tell it when.
+const pump = new JournalPump({ reader, spool: core, progress, logger, ...(data.config.spool.fsync === 'always' ? { onSpooled: (through: number) => post({ type: 'spooled', through }) } : {}) });
+pump.start();
+
 const stateTimer = setInterval(sendState, STATE_EVERY_MS);
 const metricsTimer = setInterval(() => void sendMetrics(), METRICS_EVERY_MS);
 
 async function handle(m: ToAuditThread): Promise<void> {
   switch (m.type) {
-    case 'events': {
-      let written: Promise<void> | undefined;
-      let failed: unknown;
-      // All of one message's events join the same spool write (one event-loop turn here). One that
-      // cannot be built does not stop the others; the batch then fails (its answers are refused).
-      for (const [facts, loggedAt] of JSON.parse(m.events) as [ExchangeFacts, number][]) {
-        try {
-          written = core.append(facts, loggedAt);
-        } catch (err) {
-          auditErrors.inc({ where: 'event' });
-          failed ??= err;
-        }
-      }
-      await written;
-      if (failed !== undefined) throw failed;
-      post({ type: 'written', batch: m.batch });
+    case 'poke':
+      await pump.pass();
       sendState();
       return;
-    }
     case 'drain':
+      await pump.pass();
       post({ type: 'reply', id: m.id, value: await core.drain() });
       return;
     case 'wait-sink':
@@ -78,7 +74,10 @@ async function handle(m: ToAuditThread): Promise<void> {
     case 'close':
       clearInterval(stateTimer);
       clearInterval(metricsTimer);
+      pump.stop();
+      await pump.pass(); // the proxy thread closed the journal first: this is everything
       await core.close();
+      reader.deleteSpooled();
       await sendMetrics();
       post({ type: 'reply', id: m.id, value: true });
       return;
@@ -89,8 +88,8 @@ port.on('message', (m: ToAuditThread) => {
   handle(m).catch((err: unknown) => {
     logger.error({ err }, 'audit thread: message failed');
     // Whoever waits for this message's answer gets a failure, not silence.
-    post({ type: 'failed-message', ...(m.type === 'events' ? { batch: m.batch } : { id: m.id }), message: err instanceof Error ? err.message : String(err) });
+    post({ type: 'failed-message', ...('id' in m ? { id: m.id } : {}), message: err instanceof Error ? err.message : String(err) });
   });
 });
 sendState();
-post({ type: 'ready' });
+post({ type: 'ready', spoolDir: core.spoolDir });

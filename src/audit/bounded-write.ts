@@ -2,9 +2,9 @@ import { WardenError } from '../errors/warden-error.ts';
 import { auditErrors } from './audit-metrics.ts';
 
 /**
- * An exchange's answer waits for its audit event to be written to the spool (no loss on a crash),
- * but not forever: a spool that cannot write (disk full of other data, I/O errors) must not hang
- * every client. Past `timeoutMs` the wait fails with WARDEN_ERR_AUDIT_UNAVAILABLE, which the
+ * An exchange's answer waits for its audit event to be on disk (no loss on a crash) — with fsync
+ * `always`, synced in the spool — but not forever: a spool that cannot write (disk full of other
+ * data, I/O errors) must not hang every client. Past `timeoutMs` the wait fails with WARDEN_ERR_AUDIT_UNAVAILABLE, which the
  * pipeline turns into a refusal: an answer is never released without its event (fail closed).
  * The event itself stays queued and is written once the spool recovers.
  */

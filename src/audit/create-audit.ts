@@ -43,8 +43,8 @@ const NOOP_OBSERVER: PipelineObserver = { onOutcome: () => {} };
 
 /**
  * Wires audit: the pipeline observer and the security-event port gather the facts of each event on
- * the proxy thread and hand them to the audit thread (audit-thread.ts), which writes them to the
- * spool and feeds every sink from its own cursor. With `enabled: false` or no sinks, audit is off
+ * the proxy thread and append them to the journal (audit-thread.ts); the audit thread moves them
+ * into the spool and feeds every sink from its own cursor. With `enabled: false` or no sinks, audit is off
  * (a warning says so): a spool no sink drains would only fill up and block.
  */
 export async function createAudit(deps: AuditDeps): Promise<Audit> {

@@ -62,7 +62,7 @@ export class ExchangeTracker implements PipelineObserver {
 
   /**
    * Returns a promise for an event that concludes an exchange (a refusal, a response): the pipeline
-   * releases that outcome only once the event is in the spool. Forwarded notifications and requests
+   * releases that outcome only once the event is on disk (the journal). Forwarded notifications and requests
    * are not held back; neither is a client request, whose event waits for its response.
    */
   onOutcome(ctx: MessageContext, outcome: PipelineOutcome): void | Promise<void> {

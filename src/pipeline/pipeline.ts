@@ -82,7 +82,7 @@ export class Pipeline {
       try {
         await settled;
       } catch (err) {
-        // The outcome could not be recorded (audit's bounded wait for its spool write): it is
+        // The outcome could not be recorded (audit could not write its event to disk in time): it is
         // not released. Fail closed, as with a stage that throws.
         const error = isWardenError(err) ? err : new WardenError('WARDEN_ERR_INTERNAL_ERROR', { detail: `observer failed: ${String(err)}`, cause: err });
         const refused: PipelineOutcome = { action: 'reject', error, stage: 'audit' };

@@ -32,7 +32,7 @@ export interface Stage {
  * observers: they never change a message and must not block (DESIGN.md invariant 6). An observer
  * may return a promise: the outcome takes effect (the message is forwarded, the refusal answered)
  * once it settles. Audit returns one for an exchange's outcome, settled when its event is written
- * to the local spool, so a client never holds an answer whose audit event a crash could lose. A
+ * to local disk (the audit journal), so a client never holds an answer whose audit event a crash could lose. A
  * promise that rejects turns the outcome into a refusal with its error (fail closed).
  */
 export interface PipelineObserver {

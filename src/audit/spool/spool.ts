@@ -51,6 +51,8 @@ export class Spool implements SpoolView {
   #release: () => Promise<void> = async () => {};
   /** The last sequence number that was on disk when the spool opened (events up to it may be resent). */
   seqAtOpen = 0;
+  /** The uid of the newest event on disk when the spool opened: where the audit journal resumes. */
+  uidAtOpen: string | undefined;
 
   private constructor(o: SpoolOptions) {
     this.#o = o;
@@ -75,6 +77,7 @@ export class Spool implements SpoolView {
     if (o.checkpoint !== undefined) await writeFile(join(o.dir, 'checkpoint-public-key.pem'), publicPem(o.checkpoint.key));
     this.#head = new ChainHead(o.replicaId, o.checkpoint, lastEventLine);
     this.seqAtOpen = this.#head.seq;
+    this.uidAtOpen = lastEventLine === undefined ? undefined : (JSON.parse(lastEventLine) as { metadata?: { uid?: string } }).metadata?.uid;
     if (o.fsync === 'batched')
       this.#every(o.fsyncIntervalMs, () =>
         this.#writer.sync().catch((err: unknown) => {
@@ -270,6 +273,12 @@ export class Spool implements SpoolView {
     }
     this.#notify();
     await this.#release();
+  }
+
+  /** Everything written so far is on stable storage (fsync), whatever the fsync policy. */
+  async sync(): Promise<void> {
+    await this.#chain; // the writes queued before this call
+    await this.#writer.sync();
   }
 
   /** Everything appended so far is written (for tests and benchmarks). */

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
@@ -10,7 +10,7 @@ import { AuditThread } from '../../../src/audit/audit-thread.ts';
 import { createAudit } from '../../../src/audit/create-audit.ts';
 import { isWardenError } from '../../../src/errors/warden-error.ts';
 import { metricsRegistry } from '../../../src/metrics/registry.ts';
-import { sampleFacts, tempDir } from './spool-helpers.ts';
+import { readSpool, sampleFacts, tempDir } from './spool-helpers.ts';
 
 /** A logger whose lines are kept, as the proxy's log destination would receive them. */
 function capturingLogger(): { logger: pino.Logger; lines: () => Record<string, unknown>[] } {
@@ -28,40 +28,55 @@ function config(dir: string, extra: Record<string, unknown> = {}) {
   return auditConfigSchema.parse({ spool: { dir: join(dir, 'spool') }, sinks: [{ type: 'file', path: join(dir, 'audit.jsonl') }], ...extra });
 }
 
+/** A stand-in audit thread: reports ready (its spool dir from the config), then does what `body` says. */
+function standIn(body: string): { entry: string; eval: true } {
+  return {
+    entry: `const { parentPort, workerData } = require('node:worker_threads');
+      ${body}
+      parentPort.postMessage({ type: 'ready', spoolDir: workerData.config.spool.dir });`,
+    eval: true,
+  };
+}
+
+/** Starts the real audit thread on `dir`'s spool and journal, drains it and returns the jsonrpc ids now in the spool. */
+async function spooledByNextStart(dir: string): Promise<unknown[]> {
+  const thread = await AuditThread.start({ config: config(dir), baseDir: dir, replicaId: 'r' }, pino({ level: 'silent' }));
+  await thread.drain();
+  await thread.close();
+  return readSpool(join(dir, 'spool')).map((e) => (e.unmapped as { mcp?: { jsonrpc_id?: unknown } } | undefined)?.mcp?.jsonrpc_id);
+}
+
 describe('the audit thread', () => {
-  it('when it dies, the events waiting for it and every new request are refused (WARDEN_ERR_AUDIT_UNAVAILABLE), /readyz fails, and it is logged and counted', async () => {
+  it('when it dies, new requests are refused (WARDEN_ERR_AUDIT_UNAVAILABLE), /readyz fails, it is logged and counted; what is in the journal is spooled at the next start', async () => {
     const { logger, lines } = capturingLogger();
     const before = await metricValue('mcp_warden_audit_internal_errors_total', { where: 'thread' });
-    // A stand-in audit thread that starts, then crashes on the first events it is given.
-    const crashing = `const { parentPort } = require('node:worker_threads');
-      parentPort.on('message', (m) => { if (m.type === 'events') process.exit(7); });
-      parentPort.postMessage({ type: 'ready' });`;
-    const thread = await AuditThread.start({ config: config(tempDir()), baseDir: '.', replicaId: 'r' }, logger, { entry: crashing, eval: true });
+    const dir = tempDir();
+    // A stand-in audit thread that starts, then crashes on the first question it is asked.
+    const thread = await AuditThread.start({ config: config(dir), baseDir: '.', replicaId: 'r' }, logger, standIn("parentPort.on('message', () => process.exit(7));"));
     assert.equal(thread.refusal(), undefined);
-    await assert.rejects(thread.write(sampleFacts()), (err) => isWardenError(err) && err.code === 'WARDEN_ERR_AUDIT_UNAVAILABLE');
+    await thread.write(sampleFacts(1)); // in the journal: its answer may go
+    await assert.rejects(thread.drain(), (err) => isWardenError(err) && err.code === 'WARDEN_ERR_AUDIT_UNAVAILABLE', 'drain does not pretend');
     const refusal = thread.refusal();
     assert.ok(refusal !== undefined && refusal.code === 'WARDEN_ERR_AUDIT_UNAVAILABLE', 'new requests are refused');
     assert.match(refusal.detail ?? '', /exited with code 7/);
     assert.deepEqual(thread.readiness(), { ok: false, reason: 'audit thread stopped (exited with code 7)' });
-    await assert.rejects(thread.write(sampleFacts()), (err) => isWardenError(err) && err.code === 'WARDEN_ERR_AUDIT_UNAVAILABLE', 'later events fail at once');
-    void thread.write(sampleFacts()); // a dropped promise (a forwarded notification's event) must not crash the process
-    await assert.rejects(thread.drain(), (err) => isWardenError(err) && err.code === 'WARDEN_ERR_AUDIT_UNAVAILABLE', 'drain does not pretend');
+    await thread.write(sampleFacts(2)); // a request admitted before the death still gets its event kept
     await new Promise((r) => setImmediate(r));
     assert.ok(lines().some((l) => l.level === 50 && String(l.msg).startsWith('audit thread stopped')));
     assert.equal(await metricValue('mcp_warden_audit_internal_errors_total', { where: 'thread' }), before + 1);
     await thread.close();
+    assert.deepEqual(await spooledByNextStart(dir), [1, 2], 'nothing written to the journal is lost, nothing is spooled twice');
   });
 
-  it('closing right after a write, with a thread that exits instead of answering: the write fails, close ends, nothing throws', async () => {
-    const exitsOnClose = `const { parentPort } = require('node:worker_threads');
-      parentPort.on('message', (m) => { if (m.type === 'close') process.exit(0); });
-      parentPort.postMessage({ type: 'ready' });`;
-    const thread = await AuditThread.start({ config: config(tempDir()), baseDir: '.', replicaId: 'r' }, pino({ level: 'silent' }), { entry: exitsOnClose, eval: true });
-    const written = thread.write(sampleFacts());
+  it('closing right after a write, with a thread that exits instead of answering: close ends, nothing throws, and the next start spools the event', async () => {
+    const dir = tempDir();
+    const thread = await AuditThread.start({ config: config(dir), baseDir: '.', replicaId: 'r' }, pino({ level: 'silent' }), standIn("parentPort.on('message', (m) => { if (m.type === 'close') process.exit(0); });"));
+    const written = thread.write(sampleFacts(1));
     await thread.close();
-    await assert.rejects(written, (err) => isWardenError(err) && err.code === 'WARDEN_ERR_AUDIT_UNAVAILABLE');
-    await assert.rejects(thread.write(sampleFacts()), (err) => isWardenError(err) && err.code === 'WARDEN_ERR_AUDIT_UNAVAILABLE', 'no write after close');
-    await new Promise((r) => setImmediate(r)); // the write's own scheduled send has run by now, harmlessly
+    await written;
+    await assert.rejects(thread.write(sampleFacts(2)), (err) => isWardenError(err) && err.code === 'WARDEN_ERR_AUDIT_UNAVAILABLE', 'no write after close');
+    await new Promise((r) => setImmediate(r)); // the write's own scheduled append has run by now, harmlessly
+    assert.deepEqual(await spooledByNextStart(dir), [1]);
   });
 
   it('an event whose facts cannot be serialised fails alone; the others of its turn are written', async () => {
@@ -83,29 +98,82 @@ describe('the audit thread', () => {
   });
 
   it('a thread that throws a non-Error dies like any other: refused, not a crash of the proxy', async () => {
-    const throwsNull = `const { parentPort } = require('node:worker_threads');
-      parentPort.on('message', (m) => { if (m.type === 'events') throw null; });
-      parentPort.postMessage({ type: 'ready' });`;
-    const thread = await AuditThread.start({ config: config(tempDir()), baseDir: '.', replicaId: 'r' }, pino({ level: 'silent' }), { entry: throwsNull, eval: true });
-    await assert.rejects(thread.write(sampleFacts()), (err) => isWardenError(err) && err.code === 'WARDEN_ERR_AUDIT_UNAVAILABLE');
+    const thread = await AuditThread.start({ config: config(tempDir()), baseDir: '.', replicaId: 'r' }, pino({ level: 'silent' }), standIn("parentPort.on('message', () => { throw null; });"));
+    await assert.rejects(thread.drain(), (err) => isWardenError(err) && err.code === 'WARDEN_ERR_AUDIT_UNAVAILABLE');
     assert.match(thread.refusal()?.detail ?? '', /error: null/);
     await thread.close();
   });
 
-  it('events still waiting when close() gives up on the thread are logged and counted as dropped, not lost silently', async () => {
+  it('close() that gives up on a thread that never answers: the events stay in the journal (logged), and the next start spools them once', async () => {
     const { logger, lines } = capturingLogger();
-    const before = await metricValue('mcp_warden_audit_events_dropped_total', { reason: 'thread_stopped' });
-    const neverAnswers = `const { parentPort } = require('node:worker_threads');
-      parentPort.on('message', () => {});
-      parentPort.postMessage({ type: 'ready' });`;
-    const thread = await AuditThread.start({ config: config(tempDir()), baseDir: '.', replicaId: 'r' }, logger, { entry: neverAnswers, eval: true });
-    const a = thread.write(sampleFacts());
-    const b = thread.write(sampleFacts());
+    const dir = tempDir();
+    const thread = await AuditThread.start({ config: config(dir), baseDir: '.', replicaId: 'r' }, logger, standIn("parentPort.on('message', () => {});"));
+    const a = thread.write(sampleFacts(1));
+    const b = thread.write(sampleFacts(2));
+    assert.equal(a, b, 'one turn, one journal write');
+    await a;
     await thread.close(200);
-    await assert.rejects(a, (err) => isWardenError(err) && err.code === 'WARDEN_ERR_AUDIT_UNAVAILABLE');
-    assert.equal(a, b, 'one batch');
-    assert.equal(await metricValue('mcp_warden_audit_events_dropped_total', { reason: 'thread_stopped' }), before + 2);
-    assert.ok(lines().some((l) => l.level === 50 && l.events === 2 && String(l.msg).startsWith('audit: events not written')));
+    assert.ok(lines().some((l) => l.level === 40 && (l.bytes as number) > 0 && String(l.msg).startsWith('audit: events are in the journal')));
+    assert.deepEqual(await spooledByNextStart(dir), [1, 2]);
+  });
+
+  it('a journal it cannot write: the answers of that turn and new requests are refused and counted; a write is tried again after a second, and then all is as before', async () => {
+    const { logger, lines } = capturingLogger();
+    const dir = tempDir();
+    const dropped = await metricValue('mcp_warden_audit_events_dropped_total', { reason: 'journal' });
+    const thread = await AuditThread.start({ config: config(dir, { spool: { dir: join(dir, 'spool'), journal_file_bytes: 4096 } }), baseDir: dir, replicaId: 'r' }, logger);
+    try {
+      const journalDir = join(dir, 'spool', 'journal');
+      const next = Number(readdirSync(journalDir).sort().at(-1)?.slice(0, 12)) + 1;
+      const blocked = join(journalDir, `${String(next).padStart(12, '0')}.jsonl`);
+      mkdirSync(blocked); // once the current file is full, the next cannot be opened
+      let written = 0;
+      let failure: unknown;
+      for (let id = 0; id < 100 && failure === undefined; id++) {
+        await thread.write(sampleFacts(id)).then(() => written++, (err: unknown) => (failure = err));
+      }
+      assert.ok(isWardenError(failure) && failure.code === 'WARDEN_ERR_AUDIT_UNAVAILABLE', 'the answer whose event could not be kept is refused');
+      assert.match(failure.detail ?? '', /journal write failing: EISDIR/);
+      assert.match(thread.refusal()?.detail ?? '', /journal write failing: EISDIR/, 'new requests are refused');
+      assert.deepEqual(thread.readiness(), { ok: false, reason: 'audit journal write failing (EISDIR)' });
+      assert.equal(await metricValue('mcp_warden_audit_events_dropped_total', { reason: 'journal' }), dropped + 1);
+      assert.ok(lines().some((l) => l.level === 50 && String(l.msg).startsWith('audit: could not append to the journal')));
+
+      rmdirSync(blocked);
+      await new Promise((r) => setTimeout(r, 1000));
+      assert.equal(thread.refusal(), undefined, 'after a second one request is let through to try again');
+      await thread.write(sampleFacts(1000));
+      assert.deepEqual(thread.readiness(), { ok: true });
+      assert.equal(await thread.drain(), written + 1, 'every event whose answer went out is spooled');
+    } finally {
+      await thread.close();
+    }
+  });
+
+  it('fsync always: a write resolves only once its event is in the spool file', async () => {
+    const dir = tempDir();
+    const thread = await AuditThread.start({ config: config(dir, { spool: { dir: join(dir, 'spool'), fsync: 'always' } }), baseDir: dir, replicaId: 'r' }, pino({ level: 'silent' }));
+    try {
+      for (const id of [1, 2, 3]) {
+        await thread.write(sampleFacts(id));
+        assert.equal(readSpool(join(dir, 'spool')).at(-1)?.message, `call ${id}`, 'synced in the spool before the answer may go');
+      }
+    } finally {
+      await thread.close();
+    }
+  });
+
+  it('an audit thread that falls behind by more than journal_max_bytes: new requests are refused (WARDEN_ERR_AUDIT_SPOOL_FULL), /readyz fails', async () => {
+    const dir = tempDir();
+    const thread = await AuditThread.start({ config: config(dir, { spool: { dir: join(dir, 'spool'), journal_max_bytes: 65_536 } }), baseDir: '.', replicaId: 'r' }, pino({ level: 'silent' }), standIn("parentPort.on('message', () => {});"));
+    let id = 0;
+    while (thread.refusal() === undefined && id < 10_000) await thread.write(sampleFacts(id++));
+    const refusal = thread.refusal();
+    assert.equal(refusal?.code, 'WARDEN_ERR_AUDIT_SPOOL_FULL');
+    assert.match(refusal?.detail ?? '', /audit journal holds \d+ bytes not yet spooled \(max 65536\)/);
+    assert.ok(id > 50, `refused only once the backlog passed the bound (${id} events)`);
+    assert.deepEqual(thread.readiness(), { ok: false, reason: 'audit journal backlog over journal_max_bytes' });
+    await thread.close(100);
   });
 
   it('a spool it cannot open makes createAudit fail with the reason (mcp-warden does not start unaudited)', async () => {

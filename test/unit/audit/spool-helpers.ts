@@ -1,5 +1,5 @@
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -34,4 +34,16 @@ export function openSpool(dir: string, overrides: Partial<SpoolOptions> = {}): P
 /** An event as an object, e.g. to check it against the OCSF schema: its line (at sequence 1), parsed. */
 export function toOcsf(f: ExchangeFacts, uid: string, now: number): OcsfEvent {
   return JSON.parse(ocsfLine(f, uid, now, { replica_id: 'replica', seq: 1, prev_hash: '0'.repeat(64) })) as OcsfEvent;
+}
+
+/** Every event line in a spool's segment files, in order, parsed (checkpoint lines left out). */
+export function readSpool(spoolDir: string): Record<string, unknown>[] {
+  const dir = join(spoolDir, 'segments');
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.log') && statSync(join(dir, f)).isFile()) // a test may block a segment with a directory
+    .sort()
+    .flatMap((f) => readFileSync(join(dir, f), 'utf8').split('\n'))
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as Record<string, unknown>)
+    .filter((e) => e.class_uid === 6003);
 }
