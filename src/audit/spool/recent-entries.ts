@@ -31,6 +31,8 @@ export class RecentEntries {
   read(cursor: Cursor, max: number): { entries: SpoolEntry[]; next: Cursor } | undefined {
     const first = this.#entries[0];
     if (first === undefined || cursor.seq < first.seq - 1) return undefined;
+    // Caught up: nothing newer is committed, on disk either (a sink polling at the end reads no file).
+    if (cursor.seq >= (this.#entries[this.#entries.length - 1] as SpoolEntry).seq) return { entries: [], next: cursor };
     const from = cursor.seq - first.seq + 1;
     const entries = this.#entries.slice(from, from + max);
     const last = entries[entries.length - 1];
