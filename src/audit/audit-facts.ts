@@ -20,7 +20,7 @@ export interface ExchangeFacts {
   readonly prompt?: string;
   readonly argsDigest?: string;
   readonly args?: unknown;
-  readonly principal?: Principal;
+  readonly principal?: AuditPrincipal;
   readonly clientIp?: string;
   readonly userAgent?: string;
   readonly transport?: TransportName;
@@ -45,4 +45,23 @@ export interface ExchangeFacts {
   /** A response whose request was already audited without it. */
   readonly late?: boolean;
   readonly details?: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * What an event says of the caller: who, how authenticated, with which roles. Never the token's
+ * claims (personal data, often) or scopes: facts are written to the audit journal on disk, and only
+ * what an event shows may go there.
+ */
+export type AuditPrincipal = Pick<Principal, 'id' | 'issuer' | 'auth' | 'roles'>;
+
+/** One per principal (a connection keeps its principal), so that an event costs no copy. */
+const auditPrincipals = new WeakMap<Principal, AuditPrincipal>();
+
+export function auditPrincipal(p: Principal): AuditPrincipal {
+  let a = auditPrincipals.get(p);
+  if (a === undefined) {
+    a = p.issuer === undefined ? { id: p.id, auth: p.auth, roles: p.roles } : { id: p.id, issuer: p.issuer, auth: p.auth, roles: p.roles };
+    auditPrincipals.set(p, a);
+  }
+  return a;
 }

@@ -62,14 +62,16 @@ export async function createAudit(deps: AuditDeps): Promise<Audit> {
     log.error({ err }, 'audit: could not build an event');
   };
   const tracker = new ExchangeTracker({ arguments: config.arguments, maxPending: config.pending.max, timeoutMs: config.pending.timeout_ms, emit, onError });
-  // What the pipeline waits on is bounded; the tracker's own (unawaited) writes are not. Every
-  // event of one turn shares one write promise, and so one bounded wait.
+  // With fsync always, what the pipeline waits on is bounded; the tracker's own (unawaited) writes
+  // are not. Every event of one turn shares one write promise, and so one bounded wait.
   let lastWritten: Promise<void> | undefined;
   let lastBounded: Promise<void> | undefined;
   const observer: PipelineObserver = {
     onOutcome: (ctx, outcome) => {
       const written = tracker.onOutcome(ctx, outcome);
       if (written === undefined) return undefined;
+      // With fsync batched the journal write settles at the end of this turn: a bound would only cost a timer.
+      if (config.spool.fsync === 'batched') return written;
       if (written !== lastWritten) {
         lastWritten = written;
         lastBounded = boundedWrite(written, config.spool.write_timeout_ms);

@@ -4,7 +4,7 @@ import { decisionFor } from '../pipeline/decision.ts';
 import type { MessageContext } from '../pipeline/exchange-context.ts';
 import type { PipelineObserver, PipelineOutcome } from '../pipeline/stage.ts';
 import { argumentsDigest, argumentsOf, redactArguments } from './arguments.ts';
-import type { ExchangeFacts } from './audit-facts.ts';
+import { auditPrincipal, type ExchangeFacts } from './audit-facts.ts';
 
 export const REDACT_EVIDENCE_NOTE = 'redact.evidence';
 
@@ -143,7 +143,7 @@ export class ExchangeTracker implements PipelineObserver {
     const c = ctx.connection;
     return {
       source: 'exchange',
-      principal: c.principal,
+      principal: auditPrincipal(c.principal),
       clientIp: c.clientIp,
       userAgent: c.userAgent,
       transport: c.transport,
@@ -168,7 +168,7 @@ export class ExchangeTracker implements PipelineObserver {
     // One literal, no spreads (an absent fact is an undefined member: every reader treats them alike).
     return {
       source: 'exchange',
-      principal: c.principal,
+      principal: auditPrincipal(c.principal),
       clientIp: c.clientIp,
       userAgent: c.userAgent,
       transport: c.transport,

@@ -1,6 +1,6 @@
 import type { AuditPort, SecurityEvent } from '../pipeline/audit-port.ts';
 import { redactArguments } from './arguments.ts';
-import type { ExchangeFacts } from './audit-facts.ts';
+import { auditPrincipal, type ExchangeFacts } from './audit-facts.ts';
 
 /**
  * The AuditPort: security events that are not one message (authentication failures, session
@@ -25,7 +25,7 @@ export class SecurityEventPort implements AuditPort {
         startedAt: Date.now(),
         outcome: event.outcome,
         message: event.message,
-        ...(event.principal !== undefined ? { principal: event.principal } : {}),
+        ...(event.principal !== undefined ? { principal: auditPrincipal(event.principal) } : {}),
         ...(event.clientIp !== undefined ? { clientIp: event.clientIp } : {}),
         ...(event.userAgent !== undefined ? { userAgent: event.userAgent } : {}),
         ...(event.upstream !== undefined ? { upstream: event.upstream } : {}),

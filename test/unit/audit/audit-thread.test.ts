@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, readdirSync, rmdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
@@ -10,6 +10,8 @@ import { AuditThread } from '../../../src/audit/audit-thread.ts';
 import { createAudit } from '../../../src/audit/create-audit.ts';
 import { isWardenError } from '../../../src/errors/warden-error.ts';
 import { metricsRegistry } from '../../../src/metrics/registry.ts';
+import { Pipeline } from '../../../src/pipeline/pipeline.ts';
+import { ALICE, connection, ctxFor } from './contexts.ts';
 import { readSpool, sampleFacts, tempDir } from './spool-helpers.ts';
 
 /** A logger whose lines are kept, as the proxy's log destination would receive them. */
@@ -174,6 +176,27 @@ describe('the audit thread', () => {
     assert.ok(id > 50, `refused only once the backlog passed the bound (${id} events)`);
     assert.deepEqual(thread.readiness(), { ok: false, reason: 'audit journal backlog over journal_max_bytes' });
     await thread.close(100);
+  });
+
+  it("the journal on disk holds what events show of the caller, never the token's claims or scopes", async () => {
+    const dir = tempDir();
+    const audit = await createAudit({ config: config(dir), logger: pino({ level: 'silent' }), baseDir: dir, replicaId: 'r' });
+    try {
+      const pipeline = new Pipeline({ toServer: [], toClient: [] }, [audit.observer]);
+      const conn = connection(); // ALICE: claims {secret_claim: 'must-not-appear'}, scopes ['mcp:read']
+      const req = ctxFor({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'echo', arguments: { m: 1 } } }, 'to_server', conn);
+      await pipeline.run(req);
+      await pipeline.run(ctxFor({ jsonrpc: '2.0', id: 1, result: { content: [] } }, 'to_client', conn, req));
+      audit.port.record({ type: 'authn.failure', outcome: 'failure', message: 'bad token', principal: ALICE });
+      await new Promise((r) => setImmediate(r));
+      const journalDir = join(dir, 'spool', 'journal');
+      const journal = readdirSync(journalDir).map((f) => readFileSync(join(journalDir, f), 'utf8')).join('');
+      assert.equal(journal.trim().split('\n').length, 2, 'both events are in the journal');
+      assert.match(journal, /"id":"alice"/);
+      assert.doesNotMatch(journal, /must-not-appear|secret_claim|mcp:read/);
+    } finally {
+      await audit.close();
+    }
   });
 
   it('a spool it cannot open makes createAudit fail with the reason (mcp-warden does not start unaudited)', async () => {
