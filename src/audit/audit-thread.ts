@@ -93,7 +93,7 @@ export class AuditThread {
   #pendingWaiting: Waiting | undefined;
   #sendScheduled: NodeJS.Immediate | undefined;
   /** fsync `always`: turns appended to the journal and waiting to be synced in the spool, oldest first. */
-  readonly #waitingSpooled: (Waiting & { readonly through: number; readonly events: number })[] = [];
+  readonly #waitingSpooled: (Waiting & { readonly through: number })[] = [];
   readonly #replies = new Map<number, Waiting<unknown>>();
   #nextId = 1;
   /** The last journal write failed: why, and when. */
@@ -198,7 +198,7 @@ export class AuditThread {
     }
     if (this.#config.spool.fsync === 'batched') return waiting.resolve();
     if (this.#stopped !== undefined) return waiting.reject(this.#unavailable());
-    this.#waitingSpooled.push({ ...waiting, through: this.#progress.written, events: lines.length });
+    this.#waitingSpooled.push({ ...waiting, through: this.#progress.written });
     this.#worker.postMessage({ type: 'poke' } satisfies ToAuditThread);
   }
 
