@@ -21,7 +21,7 @@ export async function deleteAcknowledged(writer: SegmentWriter, cursors: CursorS
 
 /**
  * The `drop_oldest` policy: while the spool holds `maxBytes` or more, the oldest segment is deleted
- * whether or not every sink has it; the events some sink had not acknowledged are counted and
+ * whether or not every sink has it (never the one holding the newest event); the events some sink had not acknowledged are counted and
  * alerted. Returns the first sequence number still in the spool when something was deleted.
  */
 export async function dropOldest(writer: SegmentWriter, cursors: CursorStore, maxBytes: number, lastSeq: number, logger: Logger): Promise<number | undefined> {
@@ -29,6 +29,9 @@ export async function dropOldest(writer: SegmentWriter, cursors: CursorStore, ma
   while (writer.totalBytes() >= maxBytes) {
     const [oldest, next] = writer.list();
     if (oldest === undefined || next === undefined || oldest === writer.current) break;
+    // The segment holding the newest event (the chain head) stays, even over max_bytes: a restart
+    // resumes the chain, and the audit journal, from that event.
+    if (writer.firstSeq(next) === undefined) break;
     const first = writer.firstSeq(oldest);
     const last = writer.firstSeq(next) ?? lastSeq + 1;
     let lost = 0;

@@ -115,6 +115,9 @@ export async function writeAtomic(file: string, content: string): Promise<void> 
  * One process per spool directory: a LOCK file holding the owner's pid. A lock whose process is
  * gone (kill -9) is taken over; a live owner is an error, since two writers would fork the chain.
  */
+/** Spool directories whose lock this process holds. */
+const heldHere = new Set<string>();
+
 export async function acquireLock(dir: string): Promise<() => Promise<void>> {
   await mkdir(dir, { recursive: true });
   const file = join(dir, 'LOCK');
@@ -123,13 +126,18 @@ export async function acquireLock(dir: string): Promise<() => Promise<void>> {
       const fh = await open(file, 'wx');
       await fh.writeFile(String(process.pid));
       await fh.close();
+      heldHere.add(file);
       return async () => {
+        heldHere.delete(file);
         await unlink(file).catch(() => {});
       };
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       const owner = Number((await readFile(file, 'utf8').catch(() => '')).trim());
-      if (Number.isInteger(owner) && owner > 0 && isAlive(owner)) {
+      // Our own pid in a lock we do not hold: left by an earlier run that had the same pid (pid 1
+      // in a container restarted after a kill -9), not a live owner.
+      const earlierSelf = owner === process.pid && !heldHere.has(file);
+      if (Number.isInteger(owner) && owner > 0 && !earlierSelf && isAlive(owner)) {
         throw new Error(`audit spool ${dir} is in use by process ${owner}`);
       }
       await unlink(file).catch(() => {});

@@ -162,8 +162,20 @@ export class SegmentWriter {
     if (this.#syncing !== undefined) return this.#syncing;
     if (!this.#dirty || this.#fh === undefined) return RESOLVED;
     this.#dirty = false;
-    this.#syncing = this.#fh.sync().finally(() => (this.#syncing = undefined));
+    this.#syncing = this.#fh
+      .sync()
+      .catch((err: unknown) => {
+        this.#dirty = true; // not synced: the next sync tries again
+        throw err;
+      })
+      .finally(() => (this.#syncing = undefined));
     return this.#syncing;
+  }
+
+  /** Everything written before this call is synced: an fsync already under way may have started before the last write. */
+  async syncWritten(): Promise<void> {
+    if (this.#syncing !== undefined) await this.#syncing;
+    await this.sync();
   }
 
   async mtimeMs(segment: number): Promise<number | undefined> {

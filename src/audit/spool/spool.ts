@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { WardenError } from '../../errors/warden-error.ts';
 import { auditDropped, auditErrors, auditEventsWritten, auditSpoolBytes, auditSpoolFull } from '../audit-metrics.ts';
-import { publicPem } from '../chain.ts';
+import { GENESIS_HASH, publicPem } from '../chain.ts';
 import type { UnlinkedEvent } from '../ocsf-event.ts';
 import { AppendQueue } from './append-queue.ts';
 import { deleteAcknowledged, dropOldest } from './capacity.ts';
@@ -132,22 +132,29 @@ export class Spool implements SpoolView {
 
   /** Chains, writes and commits what is queued (and a checkpoint when one is due). */
   async #flush(): Promise<void> {
-    const { events, waiters } = this.#queue.take();
-    if (events.length === 0 && !this.#head.checkpointDue) {
+    const { events: taken, waiters } = this.#queue.take();
+    if (taken.length === 0 && !this.#head.checkpointDue) {
       for (const w of waiters) w.resolve(); // their events were written by an attempt that failed later
       return;
     }
+    let events = taken;
     let records: EventRecord[];
     try {
       records = this.#head.link(events);
     } catch (err) {
-      // An event whose line cannot be written (never seen: facts come as parsed JSON). Its batch
-      // fails, counted; retrying it would fail the same way for ever.
+      // An event whose line cannot be built (never seen: facts come from this version's own code)
+      // is dropped alone, counted and logged; the others of its batch are written. Retrying it
+      // would fail the same way for ever.
+      events = taken.filter(buildsLine);
       auditErrors.inc({ where: 'spool' });
-      auditDropped.inc({ reason: 'unwritable' }, events.length);
-      this.#o.logger.error({ err, events: events.length }, 'audit spool: could not write the lines of a batch; its answers are refused');
-      for (const w of waiters) w.reject(err as Error);
-      return;
+      auditDropped.inc({ reason: 'unwritable' }, taken.length - events.length);
+      this.#o.logger.error({ err, events: taken.length - events.length }, 'audit spool: an event whose line cannot be built was dropped');
+      try {
+        records = this.#head.link(events);
+      } catch (again) {
+        for (const w of waiters) w.reject(again as Error);
+        return;
+      }
     }
     let written = 0;
     try {
@@ -278,12 +285,22 @@ export class Spool implements SpoolView {
   /** Everything written so far is on stable storage (fsync), whatever the fsync policy. */
   async sync(): Promise<void> {
     await this.#chain; // the writes queued before this call
-    await this.#writer.sync();
+    await this.#writer.syncWritten();
   }
 
   /** Everything appended so far is written (for tests and benchmarks). */
   async drain(): Promise<void> {
     await new Promise<void>((r) => setImmediate(r));
     await this.#enqueue(() => this.#flush());
+  }
+}
+
+/** Whether an event's line can be built (tried with a stand-in place in the chain). */
+function buildsLine(event: UnlinkedEvent): boolean {
+  try {
+    event.line({ replica_id: 'check', seq: 1, prev_hash: GENESIS_HASH });
+    return true;
+  } catch {
+    return false;
   }
 }

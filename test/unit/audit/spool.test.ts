@@ -2,11 +2,13 @@ import assert from 'node:assert/strict';
 import { appendFileSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { auditDropped } from '../../../src/audit/audit-metrics.ts';
 import { canonicalJson } from '../../../src/audit/canonical-json.ts';
 import { GENESIS_HASH, eventHash } from '../../../src/audit/chain.ts';
 import { segmentPath } from '../../../src/audit/spool/segment-files.ts';
 import { verifyChain } from '../../../src/audit/verify.ts';
-import { ed25519, openSpool, sampleEvent, tempDir } from './spool-helpers.ts';
+import { unlinkedEvent } from '../../../src/audit/ocsf-event.ts';
+import { ed25519, openSpool, sampleEvent, sampleFacts, tempDir } from './spool-helpers.ts';
 
 async function readAll(spool: Awaited<ReturnType<typeof openSpool>>, cursor = { segment: 1, offset: 0, seq: 0 }) {
   const all = [];
@@ -93,7 +95,6 @@ describe('audit spool', () => {
   });
 
   it('drop_oldest: when full, the oldest segment goes and the loss is counted', async () => {
-    const { auditDropped } = await import('../../../src/audit/audit-metrics.ts');
     const before = (await auditDropped.get()).values.find((v) => v.labels.reason === 'drop_oldest')?.value ?? 0;
     const dir = tempDir();
     const spool = await openSpool(dir, { segmentBytes: 4096, maxBytes: 16 * 1024, fullPolicy: 'drop_oldest' });
@@ -117,6 +118,44 @@ describe('audit spool', () => {
     writeFileSync(join(dir, 'LOCK'), '999999'); // a pid that does not exist
     const again = await openSpool(dir);
     await again.close();
+    // Our own pid, left by an earlier run that had it too (pid 1 in a container restarted after a kill -9).
+    writeFileSync(join(dir, 'LOCK'), String(process.pid));
+    const restarted = await openSpool(dir);
+    await restarted.close();
+  });
+
+  it('drop_oldest never deletes the segment holding the newest event: a restart finds where the chain (and the journal) stopped', async () => {
+    const dir = tempDir();
+    const spool = await openSpool(dir, { segmentBytes: 4096, maxBytes: 8192, fullPolicy: 'drop_oldest' });
+    await spool.append(sampleEvent());
+    // One event larger than max_bytes: after it the spool rotates, and its segment alone is over the bound.
+    await spool.append(unlinkedEvent({ ...sampleFacts(), message: 'x'.repeat(9000) }, 'the-big-one', Date.now()));
+    await spool.drain();
+    writeFileSync(join(dir, 'LOCK'), '999999'); // killed: the lock is left behind
+    const again = await openSpool(dir);
+    assert.equal(again.uidAtOpen, 'the-big-one');
+    assert.equal(again.seqAtOpen, 2);
+    await again.close();
+  });
+
+  it('an event whose line cannot be built is dropped alone and counted; the others of its batch are written', async () => {
+    const dir = tempDir();
+    const spool = await openSpool(dir);
+    const before = (await auditDropped.get()).values.find((v) => v.labels.reason === 'unwritable')?.value ?? 0;
+    const good = sampleEvent();
+    const broken = {
+      header: good.header,
+      line: (): string => {
+        throw new Error('facts this version cannot render');
+      },
+    };
+    const batch = [spool.append(sampleEvent()), spool.append(broken), spool.append(sampleEvent())];
+    await Promise.all(batch);
+    assert.equal(spool.lastSeq, 2);
+    const after = (await auditDropped.get()).values.find((v) => v.labels.reason === 'unwritable')?.value ?? 0;
+    assert.equal(after - before, 1);
+    await spool.close();
+    assert.ok((await verifyChain(dir)).ok);
   });
 
   it('writes signed checkpoints that verify with the public key', async () => {
