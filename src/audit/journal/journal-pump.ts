@@ -33,6 +33,8 @@ export class JournalPump {
   #queued = 0;
   #timer: NodeJS.Timeout | undefined;
   #stopped = false;
+  /** The spool refused a write (it is closed): what is left stays in the journal for the next start. */
+  #failed: Error | undefined;
 
   /** `onSpooled(through)`: everything the writer appended up to `through` bytes is in the spool. */
   constructor(o: { reader: JournalReader; spool: SpoolTarget; progress: JournalProgress; logger: Logger; onSpooled?: (through: number) => void }) {
@@ -81,15 +83,18 @@ export class JournalPump {
   }
 
   async #run(): Promise<boolean> {
+    // The reader is past what a refused write held: reading on (or deleting files) would lose it.
+    if (this.#failed !== undefined) throw this.#failed;
     let found = false;
     for (;;) {
       const { entries, bytes } = this.#reader.read();
       if (bytes === 0) break;
       found = true;
-      let written: Promise<void> | undefined;
+      // One promise for all (the spool writes a turn's appends together); a set, should that change.
+      const writes = new Set<Promise<void>>();
       for (const [uid, facts, loggedAt] of entries) {
         try {
-          written = this.#spool.append(uid, facts, loggedAt);
+          writes.add(this.#spool.append(uid, facts, loggedAt));
         } catch (err) {
           // Facts this version cannot turn into an event (never seen: they were built by the proxy
           // thread from the same code). Skipping it is the only way forward; it is counted.
@@ -98,7 +103,14 @@ export class JournalPump {
           this.#log.error({ err, uid }, 'audit journal: an event could not be built; skipped');
         }
       }
-      await written;
+      try {
+        await Promise.all(writes);
+      } catch (err) {
+        this.#failed = err as Error;
+        this.stop();
+        this.#log.error({ err }, 'audit journal: the spool refused a write; the journal keeps its events until the next start');
+        throw err;
+      }
       this.#progress.addConsumed(bytes);
       this.#onSpooled(this.#progress.consumed);
     }

@@ -84,7 +84,9 @@ export class JournalReader {
       const n = readSync(this.#fd as number, this.#buffer, 0, READ_BYTES, this.#pos);
       if (n > 0) {
         this.#pos += n;
-        return this.#lines(this.#buffer.subarray(0, n));
+        const got = this.#lines(this.#buffer.subarray(0, n));
+        if (got.bytes > 0) return got;
+        continue; // only part of a line so far: read on (a long line, or a torn end to skip)
       }
       if (!writerMovedOn) return { entries: [], bytes: 0 };
       const torn = this.#partial.length;
@@ -162,14 +164,15 @@ export class JournalReader {
     for (let start = 0; start < end; ) {
       const nl = data.indexOf(NEWLINE, start);
       const line = data.toString('utf8', start, nl);
-      bytes += nl + 1 - start;
+      const lineBytes = nl + 1 - start;
+      bytes += lineBytes;
       start = nl + 1;
       const entry = parseEntry(line);
       if (entry !== undefined) entries.push(entry);
       else {
         auditErrors.inc({ where: 'journal' });
         auditDropped.inc({ reason: 'unreadable' });
-        this.#log.error({ file: this.#index, line: line.slice(0, 120) }, 'audit journal: an unreadable line was skipped');
+        this.#log.error({ file: this.#index, bytes: lineBytes }, 'audit journal: an unreadable line was skipped');
       }
     }
     return { entries, bytes };

@@ -33,7 +33,8 @@ export class JournalWriter {
    * Call once the audit thread holds the spool (it has read what earlier runs left).
    */
   static open(spoolDir: string, fileBytes: number, progress: JournalProgress): JournalWriter {
-    mkdirSync(join(spoolDir, JOURNAL_DIR), { recursive: true });
+    // Owner only: until the audit thread chains them, journal lines are not tamper-evident.
+    mkdirSync(join(spoolDir, JOURNAL_DIR), { recursive: true, mode: 0o700 });
     const existing = listJournalFiles(spoolDir);
     // What earlier runs left and the reader has not spooled yet counts as backlog from the start.
     let left = 0;
@@ -76,7 +77,7 @@ export class JournalWriter {
 
   #openNext(): void {
     const index = this.#index + 1;
-    this.#fd = openSync(journalPath(this.#spoolDir, index), 'a');
+    this.#fd = openSync(journalPath(this.#spoolDir, index), 'a', 0o600);
     this.#index = index;
     this.#size = 0;
     // Only now may the reader move past the previous file: nothing more will be written to it.

@@ -194,6 +194,8 @@ describe('the audit thread', () => {
       assert.equal(journal.trim().split('\n').length, 2, 'both events are in the journal');
       assert.match(journal, /"id":"alice"/);
       assert.doesNotMatch(journal, /must-not-appear|secret_claim|mcp:read/);
+      assert.doesNotMatch(journal, /"m":1/, 'with arguments: digest, the arguments themselves stay out too');
+      assert.match(journal, /"argsDigest":"sha256:/);
     } finally {
       await audit.close();
     }

@@ -3,6 +3,7 @@ import { appendFileSync, existsSync, mkdirSync, rmdirSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { journalPath, listJournalFiles } from '../../../src/audit/journal/journal-files.ts';
 import { JournalProgress } from '../../../src/audit/journal/journal-progress.ts';
+import { JournalPump } from '../../../src/audit/journal/journal-pump.ts';
 import { JournalReader, type JournalEntry } from '../../../src/audit/journal/journal-reader.ts';
 import { JournalWriter } from '../../../src/audit/journal/journal-writer.ts';
 import { metricsRegistry } from '../../../src/metrics/registry.ts';
@@ -114,5 +115,34 @@ describe('audit journal', () => {
     assert.equal(progress.file, first + 1);
     assert.deepEqual(readAll(reader, progress).map(([uid]) => uid), ['a', 'b', 'd'], 'c was never written (its answers were refused); the torn end is skipped');
     assert.equal(progress.backlog, 0, 'the skipped bytes count as consumed');
+  });
+
+  it('a line longer than one read comes whole from a single read', () => {
+    const dir = tempDir();
+    const progress = new JournalProgress();
+    const reader = JournalReader.open(dir, progress, undefined, silent);
+    const writer = JournalWriter.open(dir, 8 << 20, progress);
+    const long = JSON.stringify(['long', { ...sampleFacts(), message: 'x'.repeat(3 << 20) }, 1]);
+    writer.append(`${line('before')}\n${long}\n${line('after')}\n`);
+    const first = reader.read();
+    assert.deepEqual(first.entries.map(([uid]) => uid), ['before']);
+    const second = reader.read();
+    assert.equal(second.entries[0]?.[0], 'long', 'the 3 MiB line is not left for a later pass');
+  });
+
+  it('once the spool refuses a write, the pump stops: it reads no further and deletes no file, so the next start spools what is left', async () => {
+    const dir = tempDir();
+    const progress = new JournalProgress();
+    const reader = JournalReader.open(dir, progress, undefined, silent);
+    const writer = JournalWriter.open(dir, 4096, progress);
+    const refusing = { append: () => Promise.reject(new Error('audit spool is closed')), sync: async () => {} };
+    const pump = new JournalPump({ reader, spool: refusing, progress, logger: silent });
+    for (let i = 0; i < 20; i++) writer.append(`${line(`u${i}`)}\n`); // several files
+    const files = listJournalFiles(dir);
+    await assert.rejects(pump.pass(), /closed/);
+    await assert.rejects(pump.pass(), /closed/, 'and every later pass');
+    assert.deepEqual(listJournalFiles(dir), files, 'no journal file was deleted');
+    assert.equal(progress.consumed, 0);
+    pump.stop();
   });
 });
