@@ -30,6 +30,8 @@ export class JournalPump {
   readonly #log: Logger;
   readonly #onSpooled: (through: number) => void;
   #tail: Promise<unknown> = Promise.resolve();
+  /** The pass queued behind the running one, not started yet. */
+  #next: Promise<boolean> | undefined;
   #queued = 0;
   #timer: NodeJS.Timeout | undefined;
   #stopped = false;
@@ -60,8 +62,16 @@ export class JournalPump {
    * spool when it resolves. Resolves true if it spooled anything.
    */
   pass(): Promise<boolean> {
+    // A pass queued and not started yet starts after this call too: share it (fsync `always` asks once per proxy turn).
+    if (this.#next !== undefined) return this.#next;
     this.#queued++;
-    const run = this.#tail.then(() => this.#run()).finally(() => this.#queued--);
+    const run = this.#tail
+      .then(() => {
+        this.#next = undefined;
+        return this.#run();
+      })
+      .finally(() => this.#queued--);
+    this.#next = run;
     this.#tail = run.catch(() => {});
     return run;
   }
