@@ -111,33 +111,33 @@ export async function writeAtomic(file: string, content: string): Promise<void> 
   await rename(tmp, file);
 }
 
-/**
- * One process per spool directory: a LOCK file holding the owner's pid. A lock whose process is
- * gone (kill -9) is taken over; a live owner is an error, since two writers would fork the chain.
- */
-/** Spool directories whose lock this process holds. */
-const heldHere = new Set<string>();
+/** When this process started (epoch ms): the same in every thread of it, different in a later run with the same pid. */
+const PROCESS_STARTED_MS = Math.round(Date.now() - process.uptime() * 1000);
 
+/**
+ * One process per spool directory: a LOCK file holding the owner's pid and start time. A lock
+ * whose process is gone (kill -9) is taken over; a live owner is an error, since two writers would
+ * fork the chain. Our own pid with another start time is an earlier run that had the same pid (pid 1
+ * in a container restarted after a kill -9), not a live owner; with our start time it is this
+ * process (another thread of it), which is refused like any other owner.
+ */
 export async function acquireLock(dir: string): Promise<() => Promise<void>> {
   await mkdir(dir, { recursive: true });
   const file = join(dir, 'LOCK');
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
       const fh = await open(file, 'wx');
-      await fh.writeFile(String(process.pid));
+      await fh.writeFile(`${process.pid}\n${PROCESS_STARTED_MS}\n`);
       await fh.close();
-      heldHere.add(file);
       return async () => {
-        heldHere.delete(file);
         await unlink(file).catch(() => {});
       };
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      const owner = Number((await readFile(file, 'utf8').catch(() => '')).trim());
-      // Our own pid in a lock we do not hold: left by an earlier run that had the same pid (pid 1
-      // in a container restarted after a kill -9), not a live owner.
-      const earlierSelf = owner === process.pid && !heldHere.has(file);
-      if (Number.isInteger(owner) && owner > 0 && !earlierSelf && isAlive(owner)) {
+      const [pidText = '', startedText] = (await readFile(file, 'utf8').catch(() => '')).trim().split('\n');
+      const owner = Number(pidText);
+      const earlierRunOfOurPid = owner === process.pid && !(Math.abs(Number(startedText) - PROCESS_STARTED_MS) < 2000);
+      if (Number.isInteger(owner) && owner > 0 && !earlierRunOfOurPid && isAlive(owner)) {
         throw new Error(`audit spool ${dir} is in use by process ${owner}`);
       }
       await unlink(file).catch(() => {});

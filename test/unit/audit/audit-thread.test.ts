@@ -201,6 +201,16 @@ describe('the audit thread', () => {
     }
   });
 
+  it('a spool this process already holds is refused to a second audit thread (another thread of the same pid is a live owner)', async () => {
+    const dir = tempDir();
+    const first = await createAudit({ config: config(dir), logger: pino({ level: 'silent' }), baseDir: dir, replicaId: 'r' });
+    try {
+      await assert.rejects(createAudit({ config: config(dir), logger: pino({ level: 'silent' }), baseDir: dir, replicaId: 'r' }), /in use by process/);
+    } finally {
+      await first.close();
+    }
+  });
+
   it('a spool it cannot open makes createAudit fail with the reason (mcp-warden does not start unaudited)', async () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'not-a-dir'), 'x');

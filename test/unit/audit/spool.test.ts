@@ -119,7 +119,7 @@ describe('audit spool', () => {
     const again = await openSpool(dir);
     await again.close();
     // Our own pid, left by an earlier run that had it too (pid 1 in a container restarted after a kill -9).
-    writeFileSync(join(dir, 'LOCK'), String(process.pid));
+    writeFileSync(join(dir, 'LOCK'), `${process.pid}\n${Date.now() - 3_600_000}\n`);
     const restarted = await openSpool(dir);
     await restarted.close();
   });
