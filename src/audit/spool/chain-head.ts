@@ -63,13 +63,15 @@ export class ChainHead {
       records.push({ line, header: ev.header, seq, prevHash });
       prevHash = eventHash(line);
     }
+    const cp = this.#checkpoint;
+    const unsigned = seq > this.#lastCheckpointSeq;
+    if (cp !== undefined && unsigned && (this.checkpointDue || seq - this.#lastCheckpointSeq >= cp.everyEvents)) {
+      const checkpoint = { replica_id: this.#replicaId, seq, hash: prevHash, time: new Date().toISOString(), key_id: cp.keyId };
+      records.push({ line: canonicalJson(signCheckpoint(checkpoint, cp.key)), header: undefined, seq: undefined, prevHash });
+    }
+    // Only now, with every line (and the signature) made.
     this.#seq = seq;
     this.#prevHash = prevHash;
-    const cp = this.#checkpoint;
-    if (cp !== undefined && this.unsigned && (this.checkpointDue || this.#seq - this.#lastCheckpointSeq >= cp.everyEvents)) {
-      const checkpoint = { replica_id: this.#replicaId, seq: this.#seq, hash: this.#prevHash, time: new Date().toISOString(), key_id: cp.keyId };
-      records.push({ line: canonicalJson(signCheckpoint(checkpoint, cp.key)), header: undefined, seq: undefined, prevHash: this.#prevHash });
-    }
     return records;
   }
 

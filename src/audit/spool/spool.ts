@@ -146,6 +146,14 @@ export class Spool implements SpoolView {
       // is dropped alone, counted and logged; the others of its batch are written. Retrying it
       // would fail the same way for ever.
       events = taken.filter(buildsLine);
+      if (events.length === taken.length) {
+        // Every line builds: what failed is the batch's checkpoint (its signature). Retrying would not help.
+        auditErrors.inc({ where: 'spool' });
+        auditDropped.inc({ reason: 'unwritable' }, taken.length);
+        this.#o.logger.error({ err, events: taken.length }, 'audit spool: could not sign a checkpoint; this batch is not written');
+        for (const w of waiters) w.reject(err as Error);
+        return;
+      }
       auditErrors.inc({ where: 'spool' });
       auditDropped.inc({ reason: 'unwritable' }, taken.length - events.length);
       this.#o.logger.error({ err, events: taken.length - events.length }, 'audit spool: an event whose line cannot be built was dropped');

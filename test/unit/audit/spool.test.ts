@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { generateKeyPairSync } from 'node:crypto';
 import { appendFileSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -156,6 +157,15 @@ describe('audit spool', () => {
     assert.equal(after - before, 1);
     await spool.close();
     assert.ok((await verifyChain(dir)).ok);
+  });
+
+  it('a checkpoint that cannot be signed fails its batch without moving the chain head', async () => {
+    const dir = tempDir();
+    const { privateKey } = generateKeyPairSync('x25519'); // a key agreement key: it cannot sign
+    const spool = await openSpool(dir, { checkpoint: { key: privateKey, keyId: 'k1', everyEvents: 1, intervalMs: 60_000 } });
+    await assert.rejects(Promise.all([spool.append(sampleEvent()), spool.append(sampleEvent())]));
+    assert.equal(spool.lastSeq, 0, 'the sequence is where it was: nothing was written');
+    await spool.close().catch(() => {});
   });
 
   it('writes signed checkpoints that verify with the public key', async () => {
