@@ -39,8 +39,15 @@ try {
 
 let lastState = '';
 function sendState(): void {
-  const refusal = core.refusal();
-  const m: FromAuditThread = { type: 'state', refusal: refusal === undefined ? undefined : { code: refusal.code, detail: refusal.detail ?? refusal.message }, readiness: core.readiness() };
+  const stopped = pump.failure;
+  // A pump that stopped leaves the journal unspooled (its events wait for the next start): fail closed.
+  const detail = stopped === undefined ? undefined : `audit journal not spooled: ${stopped.message}`;
+  const refusal = detail !== undefined ? { code: 'WARDEN_ERR_AUDIT_UNAVAILABLE', detail } : core.refusal();
+  const m: FromAuditThread = {
+    type: 'state',
+    refusal: refusal === undefined ? undefined : { code: refusal.code, detail: refusal.detail ?? (refusal as Error).message },
+    readiness: detail !== undefined ? { ok: false, reason: detail } : core.readiness(),
+  };
   const text = JSON.stringify(m);
   if (text === lastState) return;
   lastState = text;
@@ -75,7 +82,9 @@ async function handle(m: ToAuditThread): Promise<void> {
       clearInterval(stateTimer);
       clearInterval(metricsTimer);
       pump.stop();
-      await pump.pass(); // the proxy thread closed the journal first: this is everything
+      // The proxy thread closed the journal first: this is everything. If the spool refuses it,
+      // the journal keeps it for the next start, and the spool and sinks still close properly.
+      await pump.pass().catch((err: unknown) => logger.error({ err }, 'audit: events left in the journal at close'));
       await core.close();
       reader.deleteSpooled();
       await sendMetrics();

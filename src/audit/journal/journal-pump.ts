@@ -51,6 +51,11 @@ export class JournalPump {
     this.#poll(0);
   }
 
+  /** Why the pump stopped for good (the spool refused a write), if it did: audit must refuse new requests. */
+  get failure(): Error | undefined {
+    return this.#failed;
+  }
+
   /** Stops polling (a pass already running finishes). */
   stop(): void {
     this.#stopped = true;

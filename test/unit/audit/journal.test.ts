@@ -135,14 +135,24 @@ describe('audit journal', () => {
     const progress = new JournalProgress();
     const reader = JournalReader.open(dir, progress, undefined, silent);
     const writer = JournalWriter.open(dir, 4096, progress);
-    const refusing = { append: () => Promise.reject(new Error('audit spool is closed')), sync: async () => {} };
-    const pump = new JournalPump({ reader, spool: refusing, progress, logger: silent });
+    // Refuses the first pass's writes, then would take everything: a pump that read on would spool
+    // the later files and delete the one whose events were refused.
+    let refusing = true;
+    const appended: string[] = [];
+    const spool = {
+      append: (uid: string) => (refusing ? Promise.reject(new Error('audit spool is closed')) : (appended.push(uid), Promise.resolve())),
+      sync: async () => {},
+    };
+    const pump = new JournalPump({ reader, spool, progress, logger: silent });
     for (let i = 0; i < 20; i++) writer.append(`${line(`u${i}`)}\n`); // several files
     const files = listJournalFiles(dir);
     await assert.rejects(pump.pass(), /closed/);
+    refusing = false;
     await assert.rejects(pump.pass(), /closed/, 'and every later pass');
+    assert.deepEqual(appended, [], 'nothing after the refused write was spooled');
     assert.deepEqual(listJournalFiles(dir), files, 'no journal file was deleted');
     assert.equal(progress.consumed, 0);
+    assert.match(pump.failure?.message ?? '', /closed/, 'the audit thread reports it (new requests are refused)');
     pump.stop();
   });
 });
