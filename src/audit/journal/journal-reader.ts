@@ -30,8 +30,9 @@ export class JournalReader {
   #index: number | undefined;
   #fd: number | undefined;
   #pos = 0;
-  /** The start of a line whose end has not been read yet. */
-  #partial: Buffer = Buffer.alloc(0);
+  /** The start of a line whose end has not been read yet, in the pieces it was read in. */
+  #partial: Buffer[] = [];
+  #partialBytes = 0;
   readonly #buffer = Buffer.allocUnsafe(READ_BYTES);
   /** Files read to the end, to delete once the spool synced their events. */
   #finished: number[] = [];
@@ -89,12 +90,13 @@ export class JournalReader {
         continue; // only part of a line so far: read on (a long line, or a torn end to skip)
       }
       if (!writerMovedOn) return { entries: [], bytes: 0 };
-      const torn = this.#partial.length;
+      const torn = this.#partialBytes;
       if (torn > 0) {
         // A write that failed part-way (its answers were refused): the writer gave up this file.
         auditErrors.inc({ where: 'journal' });
         this.#log.warn({ file: this.#index, bytes: torn }, 'audit journal: skipped a partial line left by a failed write');
-        this.#partial = Buffer.alloc(0);
+        this.#partial = [];
+        this.#partialBytes = 0;
       }
       this.#nextFile();
       if (torn > 0) return { entries: [], bytes: torn };
@@ -118,7 +120,7 @@ export class JournalReader {
    * read to its end is finished too, and every finished file goes.
    */
   deleteSpooled(): void {
-    if (this.#index !== undefined && this.#partial.length === 0 && this.#fd !== undefined && this.#index === this.#progress.file && this.#progress.backlog === 0) {
+    if (this.#index !== undefined && this.#partialBytes === 0 && this.#fd !== undefined && this.#index === this.#progress.file && this.#progress.backlog === 0) {
       this.close();
       this.#finished.push(this.#index);
     }
@@ -156,9 +158,18 @@ export class JournalReader {
   }
 
   #lines(chunk: Buffer): JournalRead {
-    const data = this.#partial.length === 0 ? chunk : Buffer.concat([this.#partial, chunk]);
-    const end = data.lastIndexOf(NEWLINE) + 1;
-    this.#partial = Buffer.from(data.subarray(end));
+    const lastNewline = chunk.lastIndexOf(NEWLINE);
+    if (lastNewline === -1) {
+      // Still inside one line: keep the piece; no byte is copied or searched twice.
+      this.#partial.push(Buffer.from(chunk));
+      this.#partialBytes += chunk.length;
+      return { entries: [], bytes: 0 };
+    }
+    const data = this.#partialBytes === 0 ? chunk : Buffer.concat([...this.#partial, chunk]);
+    const end = data.length - chunk.length + lastNewline + 1;
+    const rest = data.subarray(end);
+    this.#partial = rest.length === 0 ? [] : [Buffer.from(rest)];
+    this.#partialBytes = rest.length;
     const entries: JournalEntry[] = [];
     let bytes = 0;
     for (let start = 0; start < end; ) {
