@@ -38,6 +38,11 @@ export class SegmentWriter {
   #fh: FileHandle | undefined;
   #dirty = false;
   #syncing: Promise<void> | undefined;
+  /**
+   * An fsync failed. On Linux the pages it could not write are then marked clean, so a later fsync
+   * can succeed without the data being on disk: from here on nothing can be called synced.
+   */
+  syncFailure: Error | undefined;
 
   private constructor(dir: string, segmentBytes: number, fsyncAlways: boolean) {
     this.dir = dir;
@@ -129,7 +134,7 @@ export class SegmentWriter {
     // take milliseconds on a slow disk — and every answer of the batch waits for this write.
     // The fsync (`always`, or batched) stays asynchronous.
     for (let done = 0; done < buf.length; ) done += writeSync(fh.fd, buf, done, buf.length - done);
-    if (this.#fsyncAlways) await fh.sync();
+    if (this.#fsyncAlways) await fh.sync().catch((err: unknown) => this.#failSync(err));
     else this.#dirty = true;
     const info = this.#info();
     let offset = info.bytes;
@@ -159,17 +164,20 @@ export class SegmentWriter {
 
   /** Batched fsync of what is written so far; beside the writes, not in their queue. */
   sync(): Promise<void> {
+    if (this.syncFailure !== undefined) return Promise.reject(this.syncFailure);
     if (this.#syncing !== undefined) return this.#syncing;
     if (!this.#dirty || this.#fh === undefined) return RESOLVED;
     this.#dirty = false;
     this.#syncing = this.#fh
       .sync()
-      .catch((err: unknown) => {
-        this.#dirty = true; // not synced: the next sync tries again
-        throw err;
-      })
+      .catch((err: unknown) => this.#failSync(err))
       .finally(() => (this.#syncing = undefined));
     return this.#syncing;
+  }
+
+  #failSync(err: unknown): never {
+    this.syncFailure ??= err as Error;
+    throw err;
   }
 
   /** Everything written before this call is synced: an fsync already under way may have started before the last write. */

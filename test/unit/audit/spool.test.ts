@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
+import { open } from 'node:fs/promises';
 import { appendFileSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -165,6 +166,29 @@ describe('audit spool', () => {
     const spool = await openSpool(dir, { checkpoint: { key: privateKey, keyId: 'k1', everyEvents: 1, intervalMs: 60_000 } });
     await assert.rejects(Promise.all([spool.append(sampleEvent()), spool.append(sampleEvent())]));
     assert.equal(spool.lastSeq, 0, 'the sequence is where it was: nothing was written');
+    await spool.close().catch(() => {});
+  });
+
+  it('an fsync that fails is not retried into a false success: the spool refuses new requests and no longer reports anything synced', async () => {
+    const dir = tempDir();
+    const spool = await openSpool(dir, { fsyncIntervalMs: 60_000 });
+    await spool.append(sampleEvent());
+    // A disk that fails fsync (EIO) cannot be had here: FileHandle.sync is made to fail, the one stand-in in this file.
+    const probe = await open(join(dir, 'LOCK'), 'r');
+    const proto = Object.getPrototypeOf(probe) as { sync: () => Promise<void> };
+    await probe.close();
+    const realSync = proto.sync;
+    proto.sync = () => Promise.reject(Object.assign(new Error('EIO: i/o error, fsync'), { code: 'EIO' }));
+    try {
+      await assert.rejects(spool.sync(), /EIO/);
+    } finally {
+      proto.sync = realSync;
+    }
+    await spool.append(sampleEvent());
+    await assert.rejects(spool.sync(), /EIO/, 'the disk answers again, but what failed may be lost: still not synced');
+    assert.equal(spool.admission()?.code, 'WARDEN_ERR_AUDIT_SPOOL_FULL');
+    assert.match(spool.admission()?.detail ?? '', /fsync failed \(EIO\)/);
+    assert.deepEqual(spool.readiness(), { ok: false, reason: 'audit spool fsync failed (EIO)' });
     await spool.close().catch(() => {});
   });
 
