@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { createHash, randomUUID } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
@@ -8,7 +7,7 @@ import { runAuditCommand } from '../../../src/cli/audit-command.ts';
 import { REPO_ROOT } from '../../helpers/child-process.ts';
 import { startRecordingUpstream } from '../../helpers/recording-upstream.ts';
 import { rsyslogAvailable, startRsyslog, type RunningRsyslog } from '../../helpers/rsyslog.ts';
-import { tempDir } from '../../unit/audit/spool-helpers.ts';
+import { readSpool, tempDir } from '../../unit/audit/spool-helpers.ts';
 import { missing, tally } from './audit-harness.ts';
 import { runCalls } from './call-load.ts';
 import { HecReceiver, WebhookReceiver, type StoredEvent } from './siem-receivers.ts';
@@ -29,17 +28,6 @@ const TOTAL = 10_000;
 const argsOf = (k: number) => ({ call: `no-loss-${k}` });
 /** What the audit event must carry for call k: SHA-256 of the canonical arguments (one key: plain JSON). */
 const digestOf = (k: number) => `sha256:${createHash('sha256').update(JSON.stringify(argsOf(k))).digest('hex')}`;
-
-/** Every event line in the spool's segments (the file format is one canonical JSON event per line). */
-function spoolEvents(spoolDir: string): Record<string, any>[] { // eslint-disable-line @typescript-eslint/no-explicit-any
-  const dir = join(spoolDir, 'segments');
-  return readdirSync(dir)
-    .filter((f) => f.endsWith('.log'))
-    .sort()
-    .flatMap((f) => readFileSync(join(dir, f), 'utf8').split('\n').filter((l) => l.startsWith('{"')))
-    .map((l) => JSON.parse(l) as Record<string, any>) // eslint-disable-line @typescript-eslint/no-explicit-any
-    .filter((e) => e.checkpoint === undefined);
-}
 
 function relpEvents(rsyslog: RunningRsyslog): StoredEvent[] {
   return rsyslog
@@ -148,7 +136,7 @@ describe('no loss: 10,000 audited calls through mcp-warden to RELP, Splunk HEC a
 
     // The spool: sequence numbers 1..N, each once, across both processes (the restarted one continued the sequence).
     await new Promise((r) => setTimeout(r, 200));
-    const spooled = spoolEvents(spoolDir);
+    const spooled = readSpool(spoolDir) as Record<string, any>[]; // eslint-disable-line @typescript-eslint/no-explicit-any
     const last = Math.max(...spooled.map((e) => e.metadata.sequence as number));
     const inSpool = tally(spooled.map((e) => e.metadata.sequence as number));
     assert.equal(inSpool.duplicates, 0, 'a sequence number is never assigned twice');
