@@ -3,7 +3,8 @@
 // so that CI reads node's closing summary. Node 20's --test does not expand globs itself.
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import { failedTests } from './tap-failures.mjs';
 
 const roots = process.argv.slice(2).filter((a) => !a.startsWith('--'));
 const passthrough = process.argv.slice(2).filter((a) => a.startsWith('--'));
@@ -27,9 +28,23 @@ const concurrency = process.env.WARDEN_TEST_CONCURRENCY ?? '2';
 // A hang is a failure, never a stalled CI: no single test may run longer than this.
 const timeout = process.env.WARDEN_TEST_TIMEOUT_MS ?? '180000';
 console.log(`run-tests: ${files.length} files on Node ${process.version}, concurrency ${concurrency}, per-test timeout ${timeout} ms`);
-const result = spawnSync(
+const child = spawn(
   process.execPath,
   ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, `--test-timeout=${timeout}`, ...passthrough, ...files],
-  { stdio: 'inherit' },
+  { stdio: ['inherit', 'pipe', 'inherit'] },
 );
-process.exit(result.status ?? 1);
+// The TAP goes to our stdout as it comes, and is kept so that the failures can be named again
+// at the end.
+const chunks = [];
+child.stdout.on('data', (chunk) => {
+  chunks.push(chunk);
+  process.stdout.write(chunk);
+});
+child.on('close', (code, signal) => {
+  const failures = failedTests(Buffer.concat(chunks).toString('utf8'));
+  if (failures.length > 0) {
+    console.log(`\nrun-tests: ${failures.length} failed:`);
+    for (const failure of failures) console.log(failure);
+  }
+  process.exit(code ?? (signal ? 1 : 0));
+});
