@@ -190,7 +190,7 @@ export class AuditThread {
       this.#journalFailure = undefined;
     } catch (err) {
       const reason = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
-      this.#journalFailure = { reason, at: Date.now() };
+      this.#journalFailure = { reason, at: performance.now() }; // monotonic: a wall-clock step must not end (or prolong) the refusal
       auditErrors.inc({ where: 'journal' });
       auditDropped.inc({ reason: 'journal' }, lines.length);
       this.#log.error({ err, events: lines.length }, 'audit: could not append to the journal; these answers are refused, and new requests until a write succeeds');
@@ -206,7 +206,7 @@ export class AuditThread {
   refusal(): WardenError | undefined {
     if (this.#stopped !== undefined) return this.#unavailable();
     const failure = this.#journalFailure;
-    if (failure !== undefined && Date.now() - failure.at < JOURNAL_RETRY_MS) return this.#unavailable(`audit journal write failing: ${failure.reason}`);
+    if (failure !== undefined && performance.now() - failure.at < JOURNAL_RETRY_MS) return this.#unavailable(`audit journal write failing: ${failure.reason}`);
     const backlog = this.#progress.backlog;
     const max = this.#config.spool.journal_max_bytes;
     if (backlog > max) return new WardenError('WARDEN_ERR_AUDIT_SPOOL_FULL', { detail: `audit journal holds ${backlog} bytes not yet spooled (max ${max})` });
