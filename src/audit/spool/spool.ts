@@ -238,7 +238,11 @@ export class Spool implements SpoolView {
 
   /** Records that a sink acknowledged everything up to `cursor` (stored lazily: see CursorStore). */
   ack(sink: string, cursor: Cursor): Promise<void> {
-    return this.#cursors.ack(sink, cursor);
+    const stored = this.#cursors.ack(sink, cursor);
+    let everySink = cursor.seq;
+    for (const c of this.#cursors.live()) everySink = Math.min(everySink, c.seq);
+    this.#recent.release(everySink);
+    return stored;
   }
 
   async #deleteAcknowledged(): Promise<void> {
