@@ -1,5 +1,5 @@
 import type { ExchangeFacts } from './audit-facts.ts';
-import { canonicalJson } from './canonical-json.ts';
+import { canonicalJson, jsonString } from './canonical-json.ts';
 import type { ChainLink } from './chain.ts';
 
 /**
@@ -76,7 +76,7 @@ function userTypeId(roles: readonly string[] | undefined): number {
 }
 
 /** A JSON string; `""` for a string fact that is missing at run time, so that the line stays JSON. */
-const q = (s: string): string => JSON.stringify(s) ?? '""';
+const q = (s: string): string => (typeof s === 'string' ? jsonString(s) : '""');
 /** A JSON number as canonicalJson writes it. */
 const num = (n: number): string => (Number.isFinite(n) ? String(n) : 'null');
 /** `,"key":value` for a string member, or nothing when absent. */

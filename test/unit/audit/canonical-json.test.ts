@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { canonicalJson } from '../../../src/audit/canonical-json.ts';
+import { canonicalJson, jsonString } from '../../../src/audit/canonical-json.ts';
 
 /**
  * The bytes of canonical JSON are part of the audit trail (chain hashes, argument digests): any
@@ -49,5 +49,15 @@ describe('canonical JSON', () => {
   it('the same value gives the same bytes whatever the key insertion order', () => {
     assert.equal(canonicalJson({ a: 1, b: { d: 1, c: 2 } }), canonicalJson({ b: { c: 2, d: 1 }, a: 1 }));
     assert.equal(canonicalJson({ a: 1, b: { d: 1, c: 2 } }), '{"a":1,"b":{"c":2,"d":1}}');
+  });
+
+  it('writes a string exactly as JSON.stringify does, for every UTF-16 code unit and a surrogate pair', () => {
+    const differ: number[] = [];
+    for (let c = 0; c <= 0xffff; c++) {
+      const s = `a${String.fromCharCode(c)}b`;
+      if (jsonString(s) !== JSON.stringify(s)) differ.push(c);
+    }
+    assert.deepEqual(differ, []);
+    for (const s of ['', 'plain', '\u{1F600}', '\uDC00\uD800', 'x'.repeat(5000)]) assert.equal(jsonString(s), JSON.stringify(s));
   });
 });
