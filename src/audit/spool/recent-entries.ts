@@ -10,9 +10,9 @@ const RECENT_MAX = 8192;
  * without a disk read or a parse. Sequence numbers in it are contiguous.
  *
  * An entry is let go as soon as every sink has acknowledged it (`release`), so that with sinks that
- * keep up it dies young: an entry kept for seconds survives the young generation's scavenges, is
- * copied each time and promoted, and that GC work (on helper threads, on the proxy's cores) was a
- * measurable part of what audit costs. Only a lagging sink makes entries wait here, up to RECENT_MAX.
+ * keep up it dies young: one kept for seconds survives the young generation's scavenges and is
+ * copied each time, then promoted, GC work on the same cores as the proxy. Only a lagging sink
+ * makes entries wait here, up to RECENT_MAX.
  */
 export class RecentEntries {
   readonly #replicaId: string;
