@@ -1,4 +1,4 @@
-import { open, readdir, readFile, stat, writeFile, rename, mkdir, unlink } from 'node:fs/promises';
+import { open, readdir, readFile, stat, writeFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isCheckpointLine, linkOf } from '../chain.ts';
 
@@ -109,48 +109,4 @@ export async function writeAtomic(file: string, content: string): Promise<void> 
   const tmp = `${file}.${process.pid}.tmp`;
   await writeFile(tmp, content);
   await rename(tmp, file);
-}
-
-/** When this process started (epoch ms): the same in every thread of it, different in a later run with the same pid. */
-const PROCESS_STARTED_MS = Math.round(Date.now() - process.uptime() * 1000);
-
-/**
- * One process per spool directory: a LOCK file holding the owner's pid and start time. A lock
- * whose process is gone (kill -9) is taken over; a live owner is an error, since two writers would
- * fork the chain. Our own pid with another start time is an earlier run that had the same pid (pid 1
- * in a container restarted after a kill -9), not a live owner; with our start time it is this
- * process (another thread of it), which is refused like any other owner.
- */
-export async function acquireLock(dir: string): Promise<() => Promise<void>> {
-  await mkdir(dir, { recursive: true });
-  const file = join(dir, 'LOCK');
-  for (let attempt = 0; attempt < 3; attempt++) {
-    try {
-      const fh = await open(file, 'wx');
-      await fh.writeFile(`${process.pid}\n${PROCESS_STARTED_MS}\n`);
-      await fh.close();
-      return async () => {
-        await unlink(file).catch(() => {});
-      };
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      const [pidText = '', startedText] = (await readFile(file, 'utf8').catch(() => '')).trim().split('\n');
-      const owner = Number(pidText);
-      const earlierRunOfOurPid = owner === process.pid && !(Math.abs(Number(startedText) - PROCESS_STARTED_MS) < 2000);
-      if (Number.isInteger(owner) && owner > 0 && !earlierRunOfOurPid && isAlive(owner)) {
-        throw new Error(`audit spool ${dir} is in use by process ${owner}`);
-      }
-      await unlink(file).catch(() => {});
-    }
-  }
-  throw new Error(`audit spool ${dir}: cannot take the lock`);
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }

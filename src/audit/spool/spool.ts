@@ -10,7 +10,7 @@ import { deleteAcknowledged, dropOldest } from './capacity.ts';
 import { ChainHead, type CheckpointOptions, type EventRecord } from './chain-head.ts';
 import { CursorStore } from './cursor-store.ts';
 import { RecentEntries } from './recent-entries.ts';
-import { acquireLock } from './segment-files.ts';
+import { acquireLock } from './spool-lock.ts';
 import { SegmentWriter } from './segment-writer.ts';
 import { readFrom, type Cursor, type SpoolEntry, type SpoolView } from './spool-reader.ts';
 
