@@ -28,20 +28,21 @@ const concurrency = process.env.WARDEN_TEST_CONCURRENCY ?? '2';
 // A hang is a failure, never a stalled CI: no single test may run longer than this.
 const timeout = process.env.WARDEN_TEST_TIMEOUT_MS ?? '180000';
 console.log(`run-tests: ${files.length} files on Node ${process.version}, concurrency ${concurrency}, per-test timeout ${timeout} ms`);
+// In a terminal node's own spec reporter lists the failures at the end. Elsewhere (CI) the TAP goes
+// to our stdout as it comes and is kept, so that the failures can be named again at the end.
+const toTerminal = process.stdout.isTTY === true;
 const child = spawn(
   process.execPath,
   ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, `--test-timeout=${timeout}`, ...passthrough, ...files],
-  { stdio: ['inherit', 'pipe', 'inherit'] },
+  { stdio: ['inherit', toTerminal ? 'inherit' : 'pipe', 'inherit'] },
 );
-// The TAP goes to our stdout as it comes, and is kept so that the failures can be named again
-// at the end.
 const chunks = [];
-child.stdout.on('data', (chunk) => {
+child.stdout?.on('data', (chunk) => {
   chunks.push(chunk);
   process.stdout.write(chunk);
 });
 child.on('close', (code, signal) => {
-  const failures = failedTests(Buffer.concat(chunks).toString('utf8'));
+  const failures = toTerminal ? [] : failedTests(Buffer.concat(chunks).toString('utf8'));
   if (failures.length > 0) {
     console.log(`\nrun-tests: ${failures.length} failed:`);
     for (const failure of failures) console.log(failure);

@@ -76,7 +76,7 @@ function userTypeId(roles: readonly string[] | undefined): number {
 }
 
 /** A JSON string; `""` for a string fact that is missing at run time, so that the line stays JSON. */
-const q = (s: string): string => (typeof s === 'string' ? jsonString(s) : '""');
+const q = (s: string): string => (typeof s === 'string' ? jsonString(s) : (JSON.stringify(s) ?? '""'));
 /** A JSON number as canonicalJson writes it. */
 const num = (n: number): string => (Number.isFinite(n) ? String(n) : 'null');
 /** `,"key":value` for a string member, or nothing when absent. */

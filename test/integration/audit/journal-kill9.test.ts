@@ -33,7 +33,10 @@ describe('audit journal survives kill -9', () => {
             resolve();
           }
         });
-        child.once('exit', (code) => reject(new Error(`child exited early with ${code}`)));
+        child.once('exit', (code) => {
+          clearTimeout(timer);
+          reject(new Error(`child exited early with ${code}`));
+        });
       });
     } finally {
       if (child.exitCode === null && child.signalCode === null) {
