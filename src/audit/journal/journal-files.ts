@@ -1,5 +1,5 @@
-import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { listNumberedFiles, numberedFileName } from '../numbered-files.ts';
 
 /**
  * Journal files are `<spool dir>/journal/<12-digit index>.jsonl`, one event's facts per line as
@@ -9,19 +9,9 @@ import { join } from 'node:path';
 export const JOURNAL_DIR = 'journal';
 
 export function journalPath(spoolDir: string, index: number): string {
-  return join(spoolDir, JOURNAL_DIR, `${String(index).padStart(12, '0')}.jsonl`);
+  return join(spoolDir, JOURNAL_DIR, numberedFileName(index, '.jsonl'));
 }
 
 export function listJournalFiles(spoolDir: string): number[] {
-  let names: string[];
-  try {
-    names = readdirSync(join(spoolDir, JOURNAL_DIR));
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw err;
-  }
-  return names
-    .filter((n) => /^\d{12}\.jsonl$/.test(n))
-    .map((n) => Number(n.slice(0, 12)))
-    .sort((a, b) => a - b);
+  return listNumberedFiles(join(spoolDir, JOURNAL_DIR), '.jsonl');
 }

@@ -1,31 +1,22 @@
-import { open, readdir, readFile, stat, writeFile, rename } from 'node:fs/promises';
+import { open, readFile, stat, writeFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isCheckpointLine, linkOf } from '../chain.ts';
+import { listNumberedFiles, numberedFileName } from '../numbered-files.ts';
 
 /** Segment files are `segments/<12-digit index>.log`: one canonical JSON record per line. */
 export const SEGMENT_DIR = 'segments';
 export const CURSOR_DIR = 'cursors';
 
 export function segmentName(index: number): string {
-  return `${String(index).padStart(12, '0')}.log`;
+  return numberedFileName(index, '.log');
 }
 
 export function segmentPath(dir: string, index: number): string {
   return join(dir, SEGMENT_DIR, segmentName(index));
 }
 
-export async function listSegments(dir: string): Promise<number[]> {
-  let names: string[];
-  try {
-    names = await readdir(join(dir, SEGMENT_DIR));
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw err;
-  }
-  return names
-    .filter((n) => /^\d{12}\.log$/.test(n))
-    .map((n) => Number(n.slice(0, 12)))
-    .sort((a, b) => a - b);
+export function listSegments(dir: string): number[] {
+  return listNumberedFiles(join(dir, SEGMENT_DIR), '.log');
 }
 
 export interface ParsedLine {

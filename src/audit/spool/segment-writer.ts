@@ -54,7 +54,7 @@ export class SegmentWriter {
   static async open(o: { dir: string; segmentBytes: number; fsyncAlways: boolean; logger: Logger }): Promise<{ writer: SegmentWriter; lastEventLine: string | undefined }> {
     const w = new SegmentWriter(o.dir, o.segmentBytes, o.fsyncAlways);
     await mkdir(join(o.dir, SEGMENT_DIR), { recursive: true });
-    const list = await listSegments(o.dir);
+    const list = listSegments(o.dir);
     for (const s of list) w.#segments.set(s, { bytes: await fileSize(segmentPath(o.dir, s)), firstSeq: await firstSeqOf(segmentPath(o.dir, s)) });
     let lastEventLine: string | undefined;
     // The chain head is in the newest segment that holds an event.
