@@ -263,18 +263,24 @@ export class Spool implements SpoolView {
     return this.totalBytes() >= this.#o.maxBytes;
   }
 
+  /** Why an fsync failed (its error code), if one did: final until restart (see SegmentWriter.syncFailure). */
+  #fsyncFailure(): string | undefined {
+    const err = this.#writer.syncFailure;
+    return err === undefined ? undefined : ((err as NodeJS.ErrnoException).code ?? err.message);
+  }
+
   /** Before a new MCP request is admitted: refuse (fail closed) when events could not be kept. */
   admission(): WardenError | undefined {
-    const fsync = this.#writer.syncFailure;
-    if (fsync !== undefined) return new WardenError('WARDEN_ERR_AUDIT_SPOOL_FULL', { detail: `audit spool fsync failed (${(fsync as NodeJS.ErrnoException).code ?? fsync.message}): restart mcp-warden` });
+    const fsync = this.#fsyncFailure();
+    if (fsync !== undefined) return new WardenError('WARDEN_ERR_AUDIT_SPOOL_FULL', { detail: `audit spool fsync failed (${fsync}): restart mcp-warden` });
     if (this.#writeError !== undefined) return new WardenError('WARDEN_ERR_AUDIT_SPOOL_FULL', { detail: `audit spool write failing: ${this.#writeError}` });
     if (this.#o.fullPolicy === 'block' && this.isFull()) return new WardenError('WARDEN_ERR_AUDIT_SPOOL_FULL', { detail: `audit spool holds ${this.totalBytes()} bytes (max ${this.#o.maxBytes})` });
     return undefined;
   }
 
   readiness(): { ok: boolean; reason?: string } {
-    const fsync = this.#writer.syncFailure;
-    if (fsync !== undefined) return { ok: false, reason: `audit spool fsync failed (${(fsync as NodeJS.ErrnoException).code ?? fsync.message})` };
+    const fsync = this.#fsyncFailure();
+    if (fsync !== undefined) return { ok: false, reason: `audit spool fsync failed (${fsync})` };
     if (this.#writeError !== undefined) return { ok: false, reason: `audit spool write failing (${this.#writeError})` };
     if (this.#o.fullPolicy === 'block' && this.isFull()) return { ok: false, reason: 'audit spool full' };
     return { ok: true };
